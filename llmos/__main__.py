@@ -1,0 +1,3 @@
+from llmos.cli import main
+
+main()

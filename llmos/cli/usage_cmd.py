@@ -1,0 +1,32 @@
+"""`llmos usage`: requests, tokens, failures, latency and cost by provider and model."""
+
+from __future__ import annotations
+
+import typer
+
+
+def usage(
+    since: str = typer.Option("7d", "--since", help="Period to cover: 30m, 12h, 7d, 2w."),
+    json_output: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """Show how much each provider and model was used, how fast it answered, and what it cost."""
+    import json
+    import sys
+    import time
+
+    from llmos import paths
+    from llmos.config import load_config
+    from llmos.usage.report import parse_since, summarize
+    from llmos.usage.store import UsageStore
+
+    period = parse_since(since)
+    config = load_config()
+    store = UsageStore(paths.usage_db())
+    rows = summarize(store.records(since=time.time() - period), config.pricing)
+    if json_output:
+        json.dump({"since_s": period, "rows": [r.to_json() for r in rows]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    from llmos.ui.usage_view import print_usage
+
+    print_usage(rows, since)

@@ -1,0 +1,1 @@
+"""Talking to language models: one message format, provider adapters, and the router."""

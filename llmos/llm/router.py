@@ -1,0 +1,185 @@
+"""The router: which provider and model answer a request, with retries, fallback and usage records."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from llmos.config import Config
+from llmos.errors import ErrorKind, NoProviderAvailable, ProviderError, UsageError
+from llmos.llm.classify import Task, classify
+from llmos.llm.messages import ChatRequest, ChatResult, Done, TextDelta, ToolCall, ToolCallEvent, Usage
+from llmos.llm.providers import create_provider
+from llmos.llm.providers.base import Provider
+from llmos.usage.store import UsageRecord, UsageStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    provider: str
+    model: str
+
+
+class _MidStreamFailure(Exception):
+    """A provider failed after text reached the user: falling back would repeat or contradict it."""
+
+    def __init__(self, error: ProviderError):
+        self.error = error
+
+
+class Router:
+    def __init__(self, config: Config, usage: UsageStore | None = None, *,
+                 sleep: Callable[[float], object] = asyncio.sleep, clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.usage = usage
+        self._provider_configs = {n: p for n, p in config.providers().items() if p.enabled}
+        self._providers: dict[str, Provider] = {}
+        self._down_until: dict[str, float] = {}  # health cache: providers that just failed to connect
+        self._sleep = sleep
+        self._clock = clock
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._provider_configs:
+            known = ", ".join(self._provider_configs) or "none"
+            raise UsageError(f"unknown or disabled provider {name!r} (enabled: {known})")
+        if name not in self._providers:
+            self._providers[name] = create_provider(name, self._provider_configs[name])
+        return self._providers[name]
+
+    def order(self, task: Task, provider: str | None = None) -> list[str]:
+        """Providers to try, best first. An explicit provider (flag or config) is the only one tried."""
+        provider = provider or self.config.router.default_provider
+        if provider:
+            self.provider(provider)  # validates the name
+            return [provider]
+        rc = self.config.router
+        chain = [n for n in rc.fallback_chain if n in self._provider_configs]
+        chain += [n for n in self._provider_configs if n not in chain]
+        if rc.local_first:
+            cloud_first = task is Task.COMPLEX and not rc.cost_optimization
+            chain.sort(key=lambda n: self._provider_configs[n].is_local == cloud_first)
+        # Providers that failed to connect moments ago go last rather than delaying every request.
+        now = self._clock()
+        chain.sort(key=lambda n: self._down_until.get(n, 0) > now)
+        return chain
+
+    async def chat(self, request: ChatRequest, *, text_for_routing: str = "", provider: str | None = None,
+                   on_text: Callable[[str], None] | None = None,
+                   on_fallback: Callable[[str, ProviderError], None] | None = None) -> ChatResult:
+        """Answer ``request`` from the first provider that can; stream text to ``on_text`` as it arrives."""
+        task = classify(text_for_routing or _last_user_text(request))
+        failures: list[ProviderError] = []
+        for name in self.order(task, provider):
+            p = self.provider(name)
+            problem = p.missing_setup()
+            if problem:
+                failures.append(ProviderError(name, ErrorKind.AUTH_FAILED, problem, transient=False))
+                continue
+            try:
+                model = self.config.router.model or request.model or await self._model_for(p, task)
+            except ProviderError as exc:
+                failures.append(exc)
+                self._note_failure(exc)
+                continue
+            routed = replace(request, model=model,
+                             num_ctx=request.num_ctx or (p.config.num_ctx if p.config.type == "ollama" else None))
+            try:
+                result = await self._with_retries(p, routed, on_text)
+            except _MidStreamFailure as stop:
+                raise stop.error from None
+            except ProviderError as exc:
+                failures.append(exc)
+                self._note_failure(exc)
+                if not exc.kind.try_next_provider:
+                    raise
+                if on_fallback:
+                    on_fallback(name, exc)
+                continue
+            result.fallback_from = [f.provider for f in failures]
+            return result
+        raise NoProviderAvailable(failures)
+
+    async def _model_for(self, p: Provider, task: Task) -> str:
+        model = p.config.model_for(task.tier)
+        if model:
+            return model
+        models = await p.list_models()  # an openai-compatible server configured without model names
+        if not models:
+            raise ProviderError(p.name, ErrorKind.BAD_REQUEST, "serves no models")
+        return models[0]
+
+    async def _with_retries(self, p: Provider, request: ChatRequest,
+                            on_text: Callable[[str], None] | None) -> ChatResult:
+        rc = self.config.router
+        attempt = 0
+        while True:
+            try:
+                return await self._once(p, request, on_text)
+            except ProviderError as exc:
+                if not exc.transient or attempt >= rc.max_retries:
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else rc.backoff_base_s * 2 ** attempt
+                delay = min(delay, 30.0) * random.uniform(0.8, 1.2)  # jitter spreads retries of parallel clients
+                log.debug("retrying %s in %.2fs after %s", p.name, delay, exc)
+                attempt += 1
+                await self._sleep(delay)
+
+    async def _once(self, p: Provider, request: ChatRequest, on_text: Callable[[str], None] | None) -> ChatResult:
+        start = time.perf_counter()
+        ttft: float | None = None
+        parts: list[str] = []
+        calls: list[ToolCall] = []
+        done: Done | None = None
+        try:
+            async for event in p.chat(request):
+                if ttft is None:
+                    ttft = time.perf_counter() - start
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                    if on_text:
+                        on_text(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    calls.append(event.call)
+                elif isinstance(event, Done):
+                    done = event
+        except ProviderError as exc:
+            log.debug("provider %s failed", p.name, exc_info=True)
+            self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, exc.kind.name)
+            raise _MidStreamFailure(exc) if parts else exc
+        except asyncio.CancelledError:
+            self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, "CANCELLED")
+            raise
+        latency = time.perf_counter() - start
+        usage = done.usage if done else Usage(estimated=True)
+        self._record(p.name, request.model, usage, latency, ttft, None)
+        self._down_until.pop(p.name, None)
+        return ChatResult("".join(parts), calls, usage, p.name, request.model, latency, ttft,
+                          done.finish_reason if done else "stop")
+
+    def _record(self, provider: str, model: str, usage: Usage, latency: float, ttft: float | None,
+                error: str | None) -> None:
+        if self.usage is None:
+            return
+        try:
+            self.usage.add(UsageRecord(provider, model, usage.input_tokens, usage.output_tokens, usage.estimated,
+                                       latency, ttft, error is None, error))
+        except Exception:  # usage accounting must never break a request
+            log.warning("could not record usage", exc_info=True)
+
+    def _note_failure(self, exc: ProviderError) -> None:
+        if exc.kind is ErrorKind.UNAVAILABLE:
+            self._down_until[exc.provider] = self._clock() + self.config.router.health_ttl_s
+
+    async def aclose(self) -> None:
+        for p in self._providers.values():
+            await p.aclose()
+
+
+def _last_user_text(request: ChatRequest) -> str:
+    return next((m.content for m in reversed(request.messages) if m.role == "user"), "")

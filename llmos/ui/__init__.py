@@ -1,0 +1,1 @@
+"""Showing things to the person: streamed answers, tables, notices. Results never print themselves."""

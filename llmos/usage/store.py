@@ -1,0 +1,90 @@
+"""Append-only usage records in SQLite (WAL), safe with several llmos processes and after a crash."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Schema changes are appended here, never edited: each runs once, in order, recorded in user_version.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE requests (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 0,
+        latency_s REAL,
+        ttft_s REAL,
+        success INTEGER NOT NULL,
+        error_kind TEXT
+    );
+    CREATE INDEX requests_ts ON requests (ts);
+    """,
+]
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+    latency_s: float | None
+    ttft_s: float | None
+    success: bool
+    error_kind: str | None = None
+    ts: float = 0.0
+
+
+class UsageStore:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+        self.path = path
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # autocommit: each record is its own transaction, durable once add() returns.
+        self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the lock.
+                if self._db.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    self._db.execute("ROLLBACK")
+                    continue
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def add(self, record: UsageRecord) -> None:
+        self._db.execute(
+            "INSERT INTO requests (ts, provider, model, input_tokens, output_tokens, estimated, latency_s, ttft_s,"
+            " success, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.ts or self._clock(), record.provider, record.model, record.input_tokens, record.output_tokens,
+             int(record.estimated), record.latency_s, record.ttft_s, int(record.success), record.error_kind),
+        )
+
+    def records(self, since: float = 0.0) -> list[UsageRecord]:
+        rows = self._db.execute(
+            "SELECT provider, model, input_tokens, output_tokens, estimated, latency_s, ttft_s, success, error_kind, ts"
+            " FROM requests WHERE ts >= ? ORDER BY ts", (since,)).fetchall()
+        return [UsageRecord(p, m, i, o, bool(e), lat, ttft, bool(s), k, ts)
+                for p, m, i, o, e, lat, ttft, s, k, ts in rows]
+
+    def close(self) -> None:
+        self._db.close()
