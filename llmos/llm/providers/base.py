@@ -42,7 +42,7 @@ class Provider(abc.ABC):
 
 # Providers describe errors in many ways; these words in a 400's message mean the prompt did not fit.
 _CONTEXT_WORDS = ("context length", "context_length", "context window", "too many tokens", "prompt is too long",
-                  "maximum context", "exceeds the context", "n_ctx")
+                  "maximum context", "exceeds the context", "context size", "n_ctx")
 
 
 def kind_for_status(status: int, message: str = "") -> ErrorKind:

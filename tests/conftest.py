@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import llm_server
+
+_SCRUBBED = ("OLLAMA_HOST", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "EDITOR", "VISUAL")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own XDG dirs and system config dir, and no provider keys from the machine."""
+    home = tmp_path / "home"
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_STATE_HOME", "state"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_CACHE_HOME", "cache"), ("LLM_OS_SYSTEM_CONFIG_DIR", "etc")):
+        (home / sub).mkdir(parents=True)
+        monkeypatch.setenv(var, str(home / sub))
+    for var in list(os.environ):
+        if var in _SCRUBBED or var.startswith("LLMOS_"):
+            monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture(scope="session")
+def llm(tmp_path_factory: pytest.TempPathFactory) -> llm_server.LLMServer:
+    """The real llama.cpp server with SmolLM2-135M, shared by the whole session."""
+    try:
+        server = llm_server.start(tmp_path_factory.mktemp("llm"))
+    except llm_server.TestLLMMissing as exc:
+        pytest.fail(str(exc), pytrace=False)  # missing is a failure, never a skip
+    yield server
+    server.stop()
+
+
+def write_user_config(home: Path, text: str) -> Path:
+    path = home / "config" / "llm-os" / "llm.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def llm_config(llm: llm_server.LLMServer, extra: str = "") -> str:
+    """User config making the test server the only enabled provider (named `local`)."""
+    return f"""\
+providers:
+  ollama: {{enabled: false}}
+  claude: {{enabled: false}}
+  openai: {{enabled: false}}
+  local:
+    type: openai-compatible
+    base_url: {llm.base_url}
+    models: {{default: {llm_server.MODEL_ALIAS}}}
+{extra}"""
