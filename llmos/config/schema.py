@@ -63,6 +63,8 @@ SCHEMA: dict[str, Any] = {
     "context": {"reserve_tokens": INT},
     "performance": {"concurrent_tools": BOOL},
     "pricing": MapOf({"input": NUMBER, "output": NUMBER}),
+    # Settings of the built-in MCP servers, one section each (servers.filesystem.roots, …).
+    "servers": MapOf(MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True))),
     "preferences": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
     "models": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
 }
