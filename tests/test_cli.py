@@ -77,6 +77,9 @@ def test_run_json_reports_text_provider_model_usage_latency(llm: LLMServer, isol
     assert [(r["provider"], r["model"], r["requests"], r["failures"]) for r in rows] == [
         ("local", MODEL_ALIAS, 1, 0)]
     assert rows[0]["input_tokens"] == result["usage"]["input_tokens"]
+    table = llmos("usage", env={"COLUMNS": "160"})
+    assert table.returncode == 0 and "local" in table.stdout and MODEL_ALIAS in table.stdout
+    assert "█" in table.stdout  # the inline bar of the busiest row
 
 
 @pytest.mark.llm
