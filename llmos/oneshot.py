@@ -1,4 +1,4 @@
-"""One request in, one answer out — what `llmos run` does."""
+"""One request in, one answer out — what `llmos run` does, tools included."""
 
 from __future__ import annotations
 
@@ -6,34 +6,80 @@ import asyncio
 import json
 import sys
 
+from llmos.errors import ExitStatus
 from llmos.llm.messages import ChatRequest, ChatResult, Message
 from llmos.runtime import build_router
 from llmos.ui.stream import answer_stream, notice
 
 
 def ask(text: str, *, provider: str | None = None, model: str | None = None, stream: bool = True,
-        json_output: bool = False) -> ChatResult:
-    flags = {"router.default_provider": provider, "router.model": model}
-    _config, router = build_router(flags)
+        json_output: bool = False, tools: bool = True, yes: bool = False, allow: list[str] | None = None,
+        dry_run: bool = False) -> int:
+    """Answer ``text``; return the exit status (4 when an action was refused)."""
+    config, router = build_router({"router.default_provider": provider, "router.model": model})
+    if not tools:
+        result = asyncio.run(_chat_only(router, text, stream, json_output))
+        _report(result, json_output, [], False)
+        return ExitStatus.OK
+    return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run, stream))
+
+
+async def _chat_only(router, text: str, stream: bool, json_output: bool) -> ChatResult:
     request = ChatRequest(messages=[Message("user", text)], stream=stream)
+    try:
+        if json_output:
+            return await router.chat(request)
+        with answer_stream() as out:
+            return await router.chat(request, on_text=out.write)
+    finally:
+        await router.aclose()
 
-    async def go() -> ChatResult:
-        try:
-            if json_output:
-                return await router.chat(request)
-            with answer_stream() as out:
-                return await router.chat(request, on_text=out.write)
-        finally:
-            await router.aclose()
 
-    result = asyncio.run(go())
+async def _with_tools(config, router, text: str, provider: str | None, json_output: bool, yes: bool,
+                      allow: list[str], dry_run: bool, stream: bool) -> int:
+    from llmos.agent.confirm import NonInteractive, TerminalConfirmer
+    from llmos.agent.setup import build_agent
+    from llmos.agent.loop import QuietEvents
+    from llmos.ui.activity import CliEvents
+
+    interactive = sys.stdin.isatty() and sys.stderr.isatty() and not yes and not allow
+    confirmer = TerminalConfirmer() if interactive else NonInteractive(yes=yes, allowed=set(allow))
+    events = QuietEvents() if json_output else CliEvents()
+    agent = build_agent(config, router, confirmer, events, dry_run=dry_run, stream=stream)
+    try:
+        await agent.host.ready()
+        for name, reason in agent.host.down().items():
+            notice(f"llmos: the {name} server is unavailable: {reason}")
+        turn = await agent.turn([], text, provider=provider)
+    finally:
+        if isinstance(events, CliEvents):
+            events.close_stream()
+        await agent.host.aclose()
+        await router.aclose()
+    if turn.last is not None:
+        if agent.settings.constrained and not json_output and turn.text:
+            print(turn.text)
+        _report(turn.last, json_output, turn.runs, turn.step_limit_hit, text=turn.text)
+    if turn.refused:
+        if not json_output:
+            notice("llmos: an action was not run because it was refused (exit status 4)")
+        return ExitStatus.REFUSED
+    return ExitStatus.OK
+
+
+def _report(result: ChatResult, json_output: bool, runs: list, step_limit: bool, text: str | None = None) -> None:
     if json_output:
-        json.dump(result_json(result), sys.stdout, ensure_ascii=False)
+        out = result_json(result)
+        if text is not None:
+            out["text"] = text
+        out["tool_calls"] = [{"tool": r.tool.qualified if r.tool else r.call.name, "arguments": r.call.arguments,
+                              "decision": r.decision, "by": r.by, "ok": r.ok} for r in runs]
+        out["step_limit_hit"] = step_limit
+        json.dump(out, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     elif result.fallback_from:
         notice(f"answered by {result.provider} ({result.model}) — fallback after {', '.join(result.fallback_from)}"
                " failed")
-    return result
 
 
 def result_json(result: ChatResult) -> dict:

@@ -1,4 +1,4 @@
-"""`llmos run`: one request, answered and printed."""
+"""`llmos run`: one request, answered (and acted on, through the gate) and printed."""
 
 from __future__ import annotations
 
@@ -14,9 +14,18 @@ def run(
     model: str = typer.Option(None, "--model", "-m", help="Use this model."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object: text, provider, model, usage, "
-                                     "latency."),
+                                     "latency, tool calls."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve every action that needs confirmation."),
+    allow: list[str] = typer.Option(None, "--allow", metavar="TOOL",
+                                    help="Approve this tool (e.g. filesystem.delete) without asking; repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the calls that would run; run only read-only ones."),
+    no_tools: bool = typer.Option(False, "--no-tools", help="Just talk: offer the model no tools."),
 ) -> None:
-    """Ask one question and print the answer."""
+    """Ask one question or give one instruction; llmos answers and acts.
+
+    Actions that delete, overwrite, move, kill, push or install ask first. Without a terminal to ask
+    (a script or a pipe) they are refused unless --yes or --allow says otherwise, and the exit status is 4.
+    """
     from llmos.errors import UsageError
     from llmos.oneshot import ask
 
@@ -25,4 +34,7 @@ def run(
         text = sys.stdin.read()
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
-    ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output)
+    status = ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output,
+                 tools=not no_tools, yes=yes, allow=allow or [], dry_run=dry_run)
+    if status:
+        raise typer.Exit(status)

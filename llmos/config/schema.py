@@ -65,6 +65,12 @@ SCHEMA: dict[str, Any] = {
     "pricing": MapOf({"input": NUMBER, "output": NUMBER}),
     # Settings of the built-in MCP servers, one section each (servers.filesystem.roots, …).
     "servers": MapOf(MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True))),
+    # Third-party MCP servers, in the shape other MCP clients use (checked when connecting).
+    "mcpServers": MapOf(Field((dict,), "a server entry (command/args/env or type/url/headers)")),
+    "mcp_config_file": OPT_STR,
+    "agent": {"max_steps": INT, "tool_prompt_budget": INT, "tool_result_budget": INT, "all_tools_context": INT,
+              "constrained": Field((bool, str), "true, false or auto"), "system_prompt": OPT_STR},
+    "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})")},
     "preferences": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
     "models": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
 }

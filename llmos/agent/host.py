@@ -1,0 +1,218 @@
+"""The MCP host: connects every configured server concurrently and routes tool calls to them.
+
+Each connection lives in its own task (an MCP client must be entered and exited in the same task);
+calls from any task go through it. A slow or broken server is reported and the rest keep working; a
+server that dies mid-session is restarted once, then marked down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmos.agent.servers_config import ServerSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    server: str
+    name: str  # the server's own name for the tool
+    exposed: str  # the name offered to the model (namespaced when two servers collide)
+    description: str
+    input_schema: dict[str, Any]
+    annotations: dict[str, Any]  # camelCase hints as the server sent them
+    builtin: bool  # annotations from built-in servers are trusted; third-party ones are only hints
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.server}.{self.name}"
+
+    @property
+    def read_only(self) -> bool:
+        return self.annotations.get("readOnlyHint", False) is True
+
+    @property
+    def destructive(self) -> bool:
+        # MCP's defaults when a hint is absent: not read-only, destructive.
+        return not self.read_only and self.annotations.get("destructiveHint", True) is not False
+
+
+@dataclass
+class ToolOutcome:
+    ok: bool
+    text: str  # what the model reads
+    structured: dict[str, Any] | None = None
+    duration_s: float = 0.0
+
+
+@dataclass
+class _Connection:
+    spec: ServerSpec
+    client: Any = None
+    task: asyncio.Task | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    error: str | None = None
+    restarts: int = 0
+    tools: list[Any] = field(default_factory=list)
+
+
+class McpHost:
+    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0):
+        self._connections = {s.name: _Connection(s) for s in specs}
+        self._timeout = connect_timeout_s
+        self.tools: dict[str, ToolInfo] = {}  # exposed name -> tool
+        self._started: asyncio.Task | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task:
+        """Begin connecting every server in the background; await ``ready()`` before using tools."""
+        if self._started is None:
+            self._started = asyncio.create_task(self._start_all())
+        return self._started
+
+    async def ready(self) -> None:
+        await self.start()
+
+    async def _start_all(self) -> None:
+        await asyncio.gather(*(self._connect(c) for c in self._connections.values()))
+        self._index_tools()
+
+    async def _connect(self, conn: _Connection) -> None:
+        conn.stop = asyncio.Event()
+        connected = asyncio.get_running_loop().create_future()
+        conn.task = asyncio.create_task(self._serve(conn, connected), name=f"mcp-{conn.spec.name}")
+        try:
+            await asyncio.wait_for(asyncio.shield(connected), self._timeout)
+            conn.tools = (await conn.client.list_tools()).tools
+            conn.error = None
+        except asyncio.TimeoutError:
+            conn.error = f"did not start within {self._timeout:g}s"
+            conn.stop.set()
+        except Exception as exc:  # a broken server is reported in one line; the others keep working
+            conn.error = _one_line(exc)
+            conn.stop.set()
+            log.debug("server %s failed to start", conn.spec.name, exc_info=True)
+
+    async def _serve(self, conn: _Connection, connected: asyncio.Future) -> None:
+        from mcp import Client
+
+        try:
+            async with Client(_target(conn.spec)) as client:
+                conn.client = client
+                connected.set_result(True)
+                await conn.stop.wait()
+        except BaseException as exc:
+            if not connected.done():
+                connected.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            elif not conn.stop.is_set():
+                conn.error = f"stopped: {_one_line(exc)}"
+        finally:
+            conn.client = None
+
+    def _index_tools(self) -> None:
+        seen: dict[str, int] = {}
+        for conn in self._connections.values():
+            for t in conn.tools:
+                seen[t.name] = seen.get(t.name, 0) + 1
+        tools = {}
+        for conn in self._connections.values():
+            for t in conn.tools:
+                exposed = t.name if seen[t.name] == 1 else _safe(f"{conn.spec.name}_{t.name}")
+                ann = t.annotations.model_dump(by_alias=True, exclude_none=True) if t.annotations else {}
+                tools[exposed] = ToolInfo(conn.spec.name, t.name, exposed, t.description or "",
+                                          t.input_schema or {"type": "object"}, ann, conn.spec.builtin)
+        self.tools = tools
+
+    async def aclose(self) -> None:
+        for conn in self._connections.values():
+            conn.stop.set()
+        tasks = [c.task for c in self._connections.values() if c.task]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+
+    # ---- state -------------------------------------------------------------------------------------------
+
+    def down(self) -> dict[str, str]:
+        """Servers that are not working, with the reason in a few words."""
+        return {n: c.error for n, c in self._connections.items() if c.error}
+
+    # ---- calls -------------------------------------------------------------------------------------------
+
+    async def call(self, exposed: str, arguments: dict[str, Any]) -> ToolOutcome:
+        tool = self.tools.get(exposed)
+        if tool is None:
+            return ToolOutcome(False, f"There is no tool named {exposed!r}.")
+        conn = self._connections[tool.server]
+        start = time.perf_counter()
+        for attempt in (0, 1):
+            if conn.client is None:
+                if not await self._restart(conn):
+                    return ToolOutcome(False, f"The {tool.server} server is down ({conn.error}).")
+            try:
+                result = await conn.client.call_tool(tool.name, arguments)
+            except Exception as exc:  # the connection broke: restart once, retry only what cannot harm
+                log.debug("call %s failed", tool.qualified, exc_info=True)
+                conn.error = _one_line(exc)
+                conn.stop.set()
+                conn.client = None
+                if attempt == 0 and tool.read_only and await self._restart(conn):
+                    continue
+                return ToolOutcome(False, f"The {tool.server} server failed: {conn.error}",
+                                   duration_s=time.perf_counter() - start)
+            text = "\n".join(getattr(c, "text", "") for c in result.content if getattr(c, "type", "") == "text")
+            structured = result.structured_content if isinstance(result.structured_content, dict) else None
+            return ToolOutcome(not result.is_error, text, structured, time.perf_counter() - start)
+        raise AssertionError("unreachable")
+
+    async def _restart(self, conn: _Connection) -> bool:
+        if conn.restarts >= 1:
+            return False
+        conn.restarts += 1
+        if conn.task:
+            conn.stop.set()
+            await asyncio.wait([conn.task], timeout=5)
+        await self._connect(conn)
+        return conn.client is not None
+
+
+def _target(spec: ServerSpec) -> Any:
+    if spec.transport == "memory":
+        from llmos.servers import build_server
+
+        return build_server(spec.name, spec.settings)
+    from mcp import StdioServerParameters
+
+    if spec.transport == "stdio" and spec.builtin:
+        import sys
+
+        return StdioServerParameters(command=sys.executable, args=["-m", "llmos", "mcp", "serve", spec.name],
+                                     env=dict(os.environ))
+    if spec.transport == "stdio":
+        from mcp.client.stdio import get_default_environment
+
+        return StdioServerParameters(command=spec.command, args=list(spec.args),
+                                     env={**get_default_environment(), **spec.env})
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    return streamable_http_client(spec.url, http_client=httpx2.AsyncClient(headers=spec.headers, timeout=30))
+
+
+def _safe(name: str) -> str:
+    """Tool names the providers accept: letters, digits, _ and -, at most 64."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64]
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return _one_line(exc.exceptions[0])
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,34 @@
+"""Assembling an agent from configuration: servers, gate rules, settings."""
+
+from __future__ import annotations
+
+from llmos.agent.audit import AuditLog
+from llmos.agent.confirm import Confirmer
+from llmos.agent.gate import Gate, parse_rules
+from llmos.agent.host import McpHost
+from llmos.agent.loop import Agent, AgentEvents, AgentSettings
+from llmos.agent.servers_config import server_specs
+from llmos.config import Config
+from llmos.llm.router import Router
+
+
+def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -> AgentSettings:
+    a = config.get("agent") or {}
+    constrained = a.get("constrained", False)
+    return AgentSettings(
+        max_steps=a.get("max_steps", 8),
+        tool_prompt_budget=a.get("tool_prompt_budget", 900),
+        tool_result_budget=a.get("tool_result_budget", 1500),
+        constrained=constrained is True,
+        concurrent_tools=config.get("performance.concurrent_tools", True),
+        dry_run=dry_run,
+        stream=stream,
+        system_prompt=a.get("system_prompt"),
+    )
+
+
+def build_agent(config: Config, router: Router, confirmer: Confirmer, events: AgentEvents | None = None,
+                dry_run: bool = False, stream: bool = True) -> Agent:
+    host = McpHost(server_specs(config))
+    gate = Gate(parse_rules(config.get("gate.rules")))
+    return Agent(router, host, gate, confirmer, AuditLog(), agent_settings(config, dry_run, stream), events)
