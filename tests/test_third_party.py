@@ -1,0 +1,68 @@
+"""A third-party MCP server for real: @modelcontextprotocol/server-everything from npm, via mcpServers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import write_user_config
+from tests.node_tools import npm_tool
+from tests.replay_server import ReplayServer
+from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
+
+NO_BUILTINS = "servers:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in
+                                     ("filesystem", "git", "system", "apps", "browser"))
+
+
+def llmos(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ), stdin=subprocess.DEVNULL)
+
+
+def test_everything_server_tools_listed_and_called_through_the_gate(isolated_home: Path, tmp_path: Path) -> None:
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"everything": {"command": npm_tool("mcp-server-everything"),
+                                                                  "args": []}}}))
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(NO_BUILTINS + f"mcp_config_file: {servers}\n"))
+
+        listed = llmos("tools", "--json")
+        assert listed.returncode == 0, listed.stderr
+        tools = {t["name"]: t for t in json.loads(listed.stdout)["tools"]}
+        assert tools["echo"]["server"] == "everything" and not tools["echo"]["builtin"]
+        assert tools["echo"]["annotations"]["readOnlyHint"] is True
+
+        model.say(openai_tool_calls(("echo", {"message": "hello from llmos"})),
+                  openai_tool_calls(("toggle-simulated-logging", {})),
+                  openai_text("Echoed, but logging was not toggled."))
+        out = llmos("run", "--json", "echo hello")
+        calls = json.loads(out.stdout)["tool_calls"]
+        echoed = model.requests()[1]["messages"][-1]["content"]
+    assert "hello from llmos" in echoed
+    assert [(c["tool"], c["decision"]) for c in calls] == [("everything.echo", "allow"),
+                                                           ("everything.toggle-simulated-logging", "refused")]
+    assert out.returncode == 4  # a third-party tool not marked read-only needs a yes; no terminal to ask
+
+
+def test_yaml_mcpservers_entry_and_a_broken_server_reported(isolated_home: Path) -> None:
+    write_user_config(isolated_home, NO_BUILTINS + (
+        "mcpServers:\n"
+        f"  everything: {{command: {npm_tool('mcp-server-everything')}, args: []}}\n"
+        "  broken: {command: /nonexistent/server, args: []}\n"))
+    out = llmos("tools", "--json")
+    assert out.returncode == 0, out.stderr
+    listing = json.loads(out.stdout)
+    assert any(t["server"] == "everything" for t in listing["tools"])
+    assert "broken" in listing["down"] and listing["down"]["broken"]
+
+
+def test_malformed_mcp_config_file_names_file_and_line(isolated_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "mcp.json"
+    bad.write_text('{"mcpServers": {\n  "x": {"command": "a",}\n}}')
+    write_user_config(isolated_home, f"mcp_config_file: {bad}\n")
+    out = llmos("tools")
+    assert out.returncode == 2 and f"{bad}:2:" in out.stderr and "invalid JSON" in out.stderr
