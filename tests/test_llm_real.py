@@ -123,3 +123,34 @@ def test_fallback_from_a_closed_port_to_the_real_server(llm: LLMServer, isolated
     assert result.provider == "local" and result.model == MODEL_ALIAS and result.fallback_from == ["dead"]
     assert result.text and result.ttft_s is not None and result.ttft_s <= result.latency_s
     assert [(r.provider, r.success) for r in store.records()] == [("dead", False), ("local", True)]
+
+
+def test_tool_loop_in_constrained_json_mode_with_the_real_model(llm: LLMServer, isolated_home: Path,
+                                                                tmp_path: Path) -> None:
+    """SmolLM2 chooses poorly, but every call it makes must be well-formed, gated, and run or refused."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "work"
+    root.mkdir()
+    (root / "report.txt").write_text("quarterly numbers\n")
+    servers = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
+              f"  browser: {{enabled: false}}\n  filesystem:\n    roots: [{root}]\n"
+    write_user_config(isolated_home, llm_config(llm, extra=servers + "agent:\n  constrained: true\n  max_steps: 3\n"))
+    out = subprocess.run([sys.executable, "-m", "llmos", "run", "--json", f"List the files in {root}"],
+                         capture_output=True, text=True, timeout=300, env=dict(os.environ), stdin=subprocess.DEVNULL)
+    assert out.returncode in (0, 4), out.stderr  # 4: it picked something destructive and it was refused
+    result = json.loads(out.stdout)
+    assert result["provider"] == "local" and result["model"] == MODEL_ALIAS
+    audit = isolated_home / "state" / "llm-os" / "audit.jsonl"
+    records = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
+    assert len(records) == len(result["tool_calls"])
+    for call, record in zip(result["tool_calls"], records):
+        assert call["tool"].startswith("filesystem.")  # the schema's enum held it to offered tools
+        assert call["decision"] in ("allow", "refused") and record["decision"] == call["decision"]
+        if call["decision"] == "refused":
+            assert not call["ok"]
+    assert result["text"] or result["step_limit_hit"]
+    assert (root / "report.txt").exists()  # nothing destructive ran without a yes
