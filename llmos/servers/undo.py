@@ -140,11 +140,9 @@ def _undo_move(data: dict[str, Any]) -> None:
 
 
 def _undo_create(data: dict[str, Any]) -> None:
-    from send2trash import send2trash
-
     target = Path(data["path"])
     if target.exists():
-        send2trash(target)  # even undoing a create never destroys data
+        _send2trash_for_current_env().send2trash(str(target))  # even undoing a create never destroys data
 
 
 def _undo_mkdir(data: dict[str, Any]) -> None:
@@ -163,11 +161,9 @@ _REVERSERS = {"trash": _undo_trash, "overwrite": _undo_overwrite, "move": _undo_
 
 def trash(path: Path) -> tuple[Path, Path]:
     """Move ``path`` to the XDG trash; return (file in trash, its .trashinfo) so undo can restore it."""
-    from send2trash import send2trash
-    from send2trash import plat_other
-
+    plat_other = _send2trash_for_current_env()
     before = time.time()
-    send2trash(str(path))
+    plat_other.send2trash(str(path))
     for trash_dir in _trash_dirs(path, Path(plat_other.HOMETRASH)):
         info_dir = trash_dir / "info"
         if not info_dir.is_dir():
@@ -182,6 +178,19 @@ def trash(path: Path) -> tuple[Path, Path]:
             info = max(candidates, key=lambda p: p.stat().st_mtime)
             return trash_dir / "files" / info.name[: -len(".trashinfo")], info
     raise UndoError(f"{path} was moved to the trash but could not be found there to record for undo")
+
+
+def _send2trash_for_current_env():
+    """send2trash's XDG backend reads XDG_DATA_HOME once, at import; a process whose environment changed
+    since (a long-lived host, the test suite) must not trash into a stale location."""
+    import importlib
+
+    from send2trash import plat_other
+
+    current = os.path.expanduser(os.environ.get("XDG_DATA_HOME", "~/.local/share"))
+    if os.fsdecode(plat_other.XDG_DATA_HOME) != current:
+        plat_other = importlib.reload(plat_other)
+    return plat_other
 
 
 def _trash_dirs(path: Path, home_trash: Path) -> list[Path]:
