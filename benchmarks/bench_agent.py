@@ -24,6 +24,7 @@ from llmos.agent import retrieval  # noqa: E402
 from llmos.agent.confirm import NonInteractive  # noqa: E402
 from llmos.agent.loop import system_prompt  # noqa: E402
 from llmos.agent.setup import build_agent  # noqa: E402
+from llmos.conversation.session import ChatSession  # noqa: E402
 from llmos.config import load_config  # noqa: E402
 from llmos.llm.providers.base import estimate_tokens  # noqa: E402
 from llmos.llm.router import Router  # noqa: E402
@@ -57,12 +58,12 @@ async def overhead(turns: int, root: Path) -> list[float]:
         config = load_config()
         agent = build_agent(config, TimedRouter(config), NonInteractive())
         await agent.host.ready()
-        await agent.turn([], "what is eating my disk?")  # warm up
+        await agent.turn(ChatSession(), "what is eating my disk?")  # warm up
         results = []
         for _ in range(turns):
             TimedRouter.model_time = 0.0
             start = time.perf_counter()
-            await agent.turn([], "what is eating my disk?")
+            await agent.turn(ChatSession(), "what is eating my disk?")
             results.append(time.perf_counter() - start - TimedRouter.model_time)
         await agent.host.aclose()
         await agent.router.aclose()

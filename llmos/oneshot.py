@@ -14,14 +14,15 @@ from llmos.ui.stream import answer_stream, notice
 
 def ask(text: str, *, provider: str | None = None, model: str | None = None, stream: bool = True,
         json_output: bool = False, tools: bool = True, yes: bool = False, allow: list[str] | None = None,
-        dry_run: bool = False) -> int:
+        dry_run: bool = False, continue_session: str | None = None) -> int:
     """Answer ``text``; return the exit status (4 when an action was refused)."""
     config, router = build_router({"router.default_provider": provider, "router.model": model})
     if not tools:
         result = asyncio.run(_chat_only(router, text, stream, json_output))
         _report(result, json_output, [], False)
         return ExitStatus.OK
-    return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run, stream))
+    return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run, stream,
+                                   continue_session))
 
 
 async def _chat_only(router, text: str, stream: bool, json_output: bool) -> ChatResult:
@@ -36,7 +37,7 @@ async def _chat_only(router, text: str, stream: bool, json_output: bool) -> Chat
 
 
 async def _with_tools(config, router, text: str, provider: str | None, json_output: bool, yes: bool,
-                      allow: list[str], dry_run: bool, stream: bool) -> int:
+                      allow: list[str], dry_run: bool, stream: bool, continue_session: str | None) -> int:
     from llmos.agent.confirm import NonInteractive, TerminalConfirmer
     from llmos.agent.setup import build_agent
     from llmos.agent.loop import QuietEvents
@@ -46,11 +47,12 @@ async def _with_tools(config, router, text: str, provider: str | None, json_outp
     confirmer = TerminalConfirmer() if interactive else NonInteractive(yes=yes, allowed=set(allow))
     events = QuietEvents() if json_output else CliEvents()
     agent = build_agent(config, router, confirmer, events, dry_run=dry_run, stream=stream)
+    session = open_session(config, continue_session)
     try:
         await agent.host.ready()
         for name, reason in agent.host.down().items():
             notice(f"llmos: the {name} server is unavailable: {reason}")
-        turn = await agent.turn([], text, provider=provider)
+        turn = await agent.turn(session, text, provider=provider)
     finally:
         if isinstance(events, CliEvents):
             events.close_stream()
@@ -65,6 +67,20 @@ async def _with_tools(config, router, text: str, provider: str | None, json_outp
             notice("llmos: an action was not run because it was refused (exit status 4)")
         return ExitStatus.REFUSED
     return ExitStatus.OK
+
+
+def open_session(config, continue_session: str | None):
+    """A new saved session, or (``--continue``) the newest one / the one whose id starts with the value."""
+    from llmos.conversation.session import ChatSession
+    from llmos.conversation.store import SessionStore, find_session
+
+    reserve = config.get("context.reserve_tokens", 1024)
+    if continue_session is None:
+        return ChatSession(store=SessionStore(), reserve_tokens=reserve)
+    info = find_session(continue_session or None)
+    session = ChatSession.resume(SessionStore(info.id))
+    session.reserve_tokens = reserve
+    return session
 
 
 def _report(result: ChatResult, json_output: bool, runs: list, step_limit: bool, text: str | None = None) -> None:

@@ -52,5 +52,6 @@ providers:
   local:
     type: openai-compatible
     base_url: {llm.base_url}
+    context_window: 2048  # llama-server -c 4096 split over 2 slots
     models: {{default: {llm_server.MODEL_ALIAS}}}
 {extra}"""

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from llmos.agent.confirm import TerminalConfirmer
 from llmos.agent.setup import build_agent
+from llmos.conversation.session import ChatSession
 from llmos.config import load_config
 from llmos.llm.router import Router
 from tests.conftest import write_user_config
@@ -51,7 +52,7 @@ def run_turn(isolated_home: Path, files: Path, replies: list, keys: str) -> tupl
                 agent = build_agent(config, Router(config), confirmer)
                 try:
                     await agent.host.ready()
-                    return await agent.turn([], "delete things"), agent
+                    return await agent.turn(ChatSession(), "delete things"), agent
                 finally:
                     await agent.host.aclose()
                     await agent.router.aclose()

@@ -20,6 +20,8 @@ from llmos.agent.audit import AuditLog
 from llmos.agent.confirm import Answer, Confirmer, describe
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
+from llmos.conversation.references import is_destructive_request
+from llmos.conversation.session import ChatSession
 from llmos.llm.messages import ChatRequest, ChatResult, Message, ToolCall, ToolSpec
 from llmos.llm.router import Router
 
@@ -75,6 +77,7 @@ class AgentEvents(Protocol):
     def on_tool_start(self, tool: ToolInfo | None, call: ToolCall) -> None: ...
     def on_tool_end(self, run: ToolRun) -> None: ...
     def on_warning(self, message: str) -> None: ...
+    def on_resolution(self, text: str) -> None: ...
 
 
 class QuietEvents:
@@ -82,6 +85,7 @@ class QuietEvents:
     def on_tool_start(self, tool: ToolInfo | None, call: ToolCall) -> None: ...
     def on_tool_end(self, run: ToolRun) -> None: ...
     def on_warning(self, message: str) -> None: ...
+    def on_resolution(self, text: str) -> None: ...
 
 
 def system_prompt(template: str | None = None) -> str:
@@ -104,38 +108,63 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.events = events or QuietEvents()
         self.recent_tools: list[str] = []
+        self._referents = ""  # this turn's resolved references, shown with any confirmation
 
-    async def turn(self, history: list[Message], user_text: str, provider: str | None = None) -> TurnResult:
-        """Answer one request, running tools as needed. ``history`` grows with every message of the turn."""
-        history.append(Message("user", user_text))
+    async def turn(self, session: ChatSession, user_text: str, provider: str | None = None) -> TurnResult:
+        """Answer one request, running tools as needed; every message of the turn is added to ``session``."""
+        resolutions = session.resolve(user_text)
+        session.references.observe_user_text(user_text)
+        ambiguous = [r for r in resolutions if r.ambiguous]
+        if ambiguous and is_destructive_request(user_text):
+            # Guessing which file "it" is before a delete is how the wrong file goes: ask instead.
+            options = " or ".join(e.value for e in ambiguous[0].referents[:5])
+            question = f"Which one do you mean by “{ambiguous[0].expression}”: {options}?"
+            session.add(Message("user", user_text))
+            session.add(Message("assistant", question))
+            return TurnResult(question)
+        for r in resolutions:
+            if not r.ambiguous:
+                self.events.on_resolution(r.describe())
+        self._referents = "; ".join(r.describe() for r in resolutions if not r.ambiguous)
+        session.add(Message("user", user_text))
         tools = retrieval.select(self.host.tools, user_text, self.settings.tool_prompt_budget,
                                  self.recent_tools, self.settings.offer_all_tools)
         by_name = {t.exposed: t for t in tools}
         system = system_prompt(self.settings.system_prompt)
         if self.settings.constrained:
             system += "\n\n" + _constrained_instructions(tools)
+        block = session.references.block()
+        if block:
+            system += "\n\n" + block
+        tool_tokens = 0 if self.settings.constrained else sum(retrieval.schema_tokens(t) for t in tools)
         result = TurnResult("")
         retried: set[str] = set()
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
+            budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
+            history = await session.window(self.router, budget, counter)
             request = self._request(system, history, tools)
             chat = await self.router.chat(request, text_for_routing=user_text, provider=provider,
                                           on_text=None if self.settings.constrained else self.events.on_text)
+            session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, by_name)
             if not calls:
-                history.append(Message("assistant", text))
+                session.add(Message("assistant", text))
                 result.text = text
                 return result
-            history.append(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
+            session.add(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
             runs = await self._run_calls(calls, by_name, retried)
             for run in runs:
                 result.runs.append(run)
-                history.append(Message("tool", self._for_model(run), tool_call_id=run.call.id, name=run.call.name))
+                if run.tool is not None and run.ok:
+                    session.references.observe_tool_call(run.tool.qualified, run.call.arguments)
+                    session.references.observe_tool_result(run.tool.qualified, run.structured)
+                session.add(Message("tool", self._for_model(run), tool_call_id=run.call.id, name=run.call.name))
         result.step_limit_hit = True
         result.text = (f"I stopped after {self.settings.max_steps} steps without finishing "
                        "(agent.max_steps). Tell me how to continue, or ask for something smaller.")
-        history.append(Message("assistant", result.text))
+        session.add(Message("assistant", result.text))
         return result
 
     # ---- one model step ----------------------------------------------------------------------------------
@@ -193,7 +222,9 @@ class Agent:
                                         f"Dry run: {tool.qualified} {json.dumps(arguments)} was not run.",
                                         refused=True), tool.server)
         if verdict.decision is Decision.ASK:
-            answer = await self.confirmer.confirm(describe(tool, arguments, verdict))
+            confirm_request = describe(tool, arguments, verdict)
+            confirm_request.referent = self._referents or None
+            answer = await self.confirmer.confirm(confirm_request)
             by = "user"
             if answer.answer is Answer.NO:
                 reason = answer.note or "refused"

@@ -13,7 +13,7 @@ import typer
 from typer.exceptions import TyperException
 
 from llmos import __version__
-from llmos.cli import agent_cmds, config_cmd, doctor_cmd, mcp_cmd, run_cmd, undo_cmd, usage_cmd
+from llmos.cli import agent_cmds, config_cmd, doctor_cmd, history_cmd, mcp_cmd, run_cmd, undo_cmd, usage_cmd
 from llmos.errors import ExitStatus, LlmosError
 
 EXIT_CODES_HELP = (
@@ -37,6 +37,7 @@ app.add_typer(mcp_cmd.app, name="mcp")
 app.command("undo")(undo_cmd.undo)
 app.command("tools")(agent_cmds.tools)
 app.command("audit")(agent_cmds.audit)
+app.command("history")(history_cmd.history)
 
 
 def _version(value: bool) -> None:

@@ -20,6 +20,9 @@ def run(
                                     help="Approve this tool (e.g. filesystem.delete) without asking; repeatable."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the calls that would run; run only read-only ones."),
     no_tools: bool = typer.Option(False, "--no-tools", help="Just talk: offer the model no tools."),
+    continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
+    session: str = typer.Option(None, "--session", metavar="ID", help="Continue this saved conversation "
+                                "(an id from `llmos history`, or its start)."),
 ) -> None:
     """Ask one question or give one instruction; llmos answers and acts.
 
@@ -35,6 +38,7 @@ def run(
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
     status = ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output,
-                 tools=not no_tools, yes=yes, allow=allow or [], dry_run=dry_run)
+                 tools=not no_tools, yes=yes, allow=allow or [], dry_run=dry_run,
+                 continue_session=session if session else ("" if continue_ else None))
     if status:
         raise typer.Exit(status)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from llmos.config import Config
+from llmos.config import Config, ProviderConfig
 from llmos.errors import ErrorKind, NoProviderAvailable, ProviderError, UsageError
 from llmos.llm.classify import Task, classify
 from llmos.llm.messages import ChatRequest, ChatResult, Done, TextDelta, ToolCall, ToolCallEvent, Usage
@@ -68,6 +68,16 @@ class Router:
         now = self._clock()
         chain.sort(key=lambda n: self._down_until.get(n, 0) > now)
         return chain
+
+    def first_route(self, text: str, provider: str | None = None) -> tuple[ProviderConfig | None, str]:
+        """The provider and model the next request will most likely use (no network): for budgeting."""
+        task = classify(text)
+        for name in self.order(task, provider):
+            config = self._provider_configs[name]
+            if config.api_key_env and not config.api_key and config.type != "openai-compatible":
+                continue
+            return config, self.config.router.model or config.model_for(task.tier) or ""
+        return None, ""
 
     async def chat(self, request: ChatRequest, *, text_for_routing: str = "", provider: str | None = None,
                    on_text: Callable[[str], None] | None = None,

@@ -55,6 +55,9 @@ class CliEvents:
         mark = "▸" if run.ok else ("✗" if not run.refused else "⊘")
         notice(f"{mark} {name} {summarize_arguments(run.call.arguments)} … {summarize_result(run)}")
 
+    def on_resolution(self, text: str) -> None:
+        notice(text)
+
     def on_warning(self, message: str) -> None:
         self.close_stream()
         notice(f"⚠ {message}")

@@ -1,0 +1,1 @@
+"""The conversation: history inside a real token budget, compaction, references, persistence."""

@@ -1,0 +1,69 @@
+"""One conversation as the agent sees it: history within the model's budget, references, persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llmos.conversation.compact import compact
+from llmos.conversation.history import Conversation
+from llmos.conversation.references import References, Resolution
+from llmos.conversation.store import SessionStore
+from llmos.conversation.tokens import TokenCounter
+from llmos.llm.messages import ChatResult, Message
+from llmos.llm.router import Router
+
+DEFAULT_WINDOWS = {"anthropic": 200_000, "openai": 128_000, "openai-compatible": 8192}
+
+
+@dataclass
+class ChatSession:
+    conversation: Conversation = field(default_factory=Conversation)
+    references: References = field(default_factory=References)
+    store: SessionStore | None = None
+    reserve_tokens: int = 1024  # kept free for the answer
+    counters: dict[str, TokenCounter] = field(default_factory=dict)
+
+    @classmethod
+    def resume(cls, store: SessionStore) -> ChatSession:
+        messages, summary = SessionStore.load(store.path)
+        session = cls(Conversation(messages, summary), store=store)
+        for m in messages:  # rebuild what "it" may refer to
+            if m.role == "user":
+                session.references.observe_user_text(m.content)
+            for call in m.tool_calls:
+                session.references.observe_tool_call(call.name, call.arguments)
+        return session
+
+    def add(self, message: Message) -> None:
+        self.conversation.append(message)
+        if self.store is not None:
+            self.store.append(message)
+
+    def counter(self, provider_type: str, model: str) -> TokenCounter:
+        key = f"{provider_type}:{model}"
+        if key not in self.counters:
+            self.counters[key] = TokenCounter(model, provider_type)
+        return self.counters[key]
+
+    def budget(self, router: Router, text: str, provider: str | None, system: str, tool_tokens: int
+               ) -> tuple[int, TokenCounter]:
+        """Tokens left for the history: the context window of the model about to be used, minus the system
+        prompt, the tool schemas offered and the answer's reserve."""
+        config, model = router.first_route(text, provider)
+        window = (config.num_ctx if config.type == "ollama" else
+                  config.context_window or DEFAULT_WINDOWS.get(config.type, 8192)) if config else 8192
+        counter = self.counter(config.type if config else "", model)
+        return window - counter.count(system) - tool_tokens - self.reserve_tokens, counter
+
+    async def window(self, router: Router, budget: int, counter: TokenCounter) -> list[Message]:
+        """The history to send: compacted when it grows past the threshold, trimmed to fit in any case."""
+        if await compact(self.conversation, router, counter, budget) and self.store is not None:
+            self.store.record_summary(self.conversation.summary)
+        return self.conversation.fit(budget, counter)
+
+    def learn(self, counter: TokenCounter, sent: list[Message], result: ChatResult, extra_tokens: int) -> None:
+        if not result.usage.estimated and result.usage.input_tokens:
+            counter.calibrate_prompt(sent, result.usage.input_tokens, extra_tokens)
+
+    def resolve(self, text: str) -> list[Resolution]:
+        return self.references.resolve(text)
