@@ -62,7 +62,7 @@ _EXPRESSIONS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     (re.compile(r"\b(that|this|the) (page|link|site|website|url)\b", re.I), False, ("url",)),
     (re.compile(r"\b(that|this|the) (repo|repository)\b", re.I), False, ("repo",)),
     (re.compile(r"\b(that|this|the) branch\b", re.I), False, ("branch",)),
-    (re.compile(r"\bthere\b", re.I), False, ("directory",)),
+    (re.compile(r"\bthere\b", re.I), False, ("directory", "file")),  # a file: its folder
     (re.compile(r"\b(it|that one|this one)\b", re.I), False, ()),
     (re.compile(r"\bthat\b(?!\s+\w+ing\b)", re.I), False, ()),
 ]

