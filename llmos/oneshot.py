@@ -58,10 +58,11 @@ async def _with_tools(config, router, text: str, provider: str | None, json_outp
             events.close_stream()
         await agent.host.aclose()
         await router.aclose()
-    if turn.last is not None:
-        if agent.settings.constrained and not json_output and turn.text:
-            print(turn.text)
-        _report(turn.last, json_output, turn.runs, turn.step_limit_hit, text=turn.text)
+    if turn.last is None and not json_output:
+        print(turn.text)  # answered without a model call (e.g. asking which file "it" means)
+    elif agent.settings.constrained and not json_output and turn.text:
+        print(turn.text)
+    _report(turn.last, json_output, turn.runs, turn.step_limit_hit, text=turn.text, resolved=turn.resolved)
     if turn.refused:
         if not json_output:
             notice("llmos: an action was not run because it was refused (exit status 4)")
@@ -83,17 +84,19 @@ def open_session(config, continue_session: str | None):
     return session
 
 
-def _report(result: ChatResult, json_output: bool, runs: list, step_limit: bool, text: str | None = None) -> None:
+def _report(result: ChatResult | None, json_output: bool, runs: list, step_limit: bool,
+            text: str | None = None, resolved: list[str] | None = None) -> None:
     if json_output:
-        out = result_json(result)
+        out = result_json(result) if result else {"text": text, "provider": None, "model": None, "usage": None}
         if text is not None:
             out["text"] = text
         out["tool_calls"] = [{"tool": r.tool.qualified if r.tool else r.call.name, "arguments": r.call.arguments,
                               "decision": r.decision, "by": r.by, "ok": r.ok} for r in runs]
         out["step_limit_hit"] = step_limit
+        out["resolved"] = resolved or []
         json.dump(out, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
-    elif result.fallback_from:
+    elif result is not None and result.fallback_from:
         notice(f"answered by {result.provider} ({result.model}) — fallback after {', '.join(result.fallback_from)}"
                " failed")
 

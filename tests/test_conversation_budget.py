@@ -80,9 +80,12 @@ def test_a_request_too_large_says_what_fits() -> None:
 
 
 def test_calibration_moves_the_estimate_towards_reported_counts() -> None:
+    from llmos.conversation.tokens import text_units
+
     counter = TokenCounter("llama3.2:3b", "ollama")
-    message = Message("user", "a" * 3000)
-    assert counter.count_message(message) == 3000 // 4 + 4
-    counter.calibrate_prompt([message], reported_tokens=1504)  # 1500 text tokens + 4 overhead: 2 chars a token
-    assert counter.chars_per_token == pytest.approx(2.0, rel=0.01)
-    assert counter.count_message(message) == 1504
+    message = Message("user", "delete the file ~/Downloads/report-2024.pdf now " * 40)
+    units = text_units(message.content)
+    assert counter.count_message(message) == -(-units * 10 // 11) + 4  # units ÷ 1.1, plus overhead
+    counter.calibrate_prompt([message], reported_tokens=units // 2 + 4)  # this model: 2 units a token
+    assert counter.units_per_token == pytest.approx(2.0, rel=0.02)
+    assert counter.count_message(message) == pytest.approx(units / 2 + 4, abs=1)

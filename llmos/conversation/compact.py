@@ -48,7 +48,7 @@ async def compact(conversation: Conversation, router: Router, counter: TokenCoun
         text = f"Earlier summary: {conversation.summary}\n{text}"
     words = max(40, min(200, budget // 12))
     # The summary request must itself fit: the model reads at most about half the budget of old text.
-    limit_chars = int(budget * counter.chars_per_token * 0.5)
+    limit_chars = budget * 2  # about half the budget at ~4 characters a token
     if len(text) > limit_chars:
         text = text[-limit_chars:]
     request = ChatRequest([Message("system", SUMMARY_PROMPT.format(words=words)), Message("user", text)],

@@ -1,0 +1,25 @@
+"""The VRAM-aware model picker: which local model, what num_ctx and how many GPU layers.
+
+    detect.py     GPUs and free VRAM (NVML, nvidia-smi, amdgpu sysfs, rocm-smi, Apple), else system RAM
+    catalog.py    architecture numbers of well-known small models, as data
+    estimate.py   memory at a context: weights + KV cache + compute graph + engine reserve; partial offload
+    choose.py     the choice for a tier, with the configuration's pins (picker.model / num_ctx / vram_limit_mib)
+    inventory.py  what Ollama has installed and loaded, /api/show cached per digest; `survey` gathers it all
+
+Typical use (the REPL runs it once before the prompt, then asks per turn)::
+
+    survey = await llmos.picker.survey(config)
+    choice = survey.choose("default", tools=True)   # choice.model, choice.num_ctx, choice.reason
+
+Nothing here imports an SDK at module level: the ollama client is imported when a survey talks to Ollama.
+"""
+
+from __future__ import annotations
+
+from llmos.picker.choose import Choice, LoadedModel, Settings, choose
+from llmos.picker.detect import Gpu, Machine, detect
+from llmos.picker.estimate import Estimate, ModelSpec, estimate
+from llmos.picker.inventory import Survey, choose_for, survey, survey_sync
+
+__all__ = ["Choice", "Estimate", "Gpu", "LoadedModel", "Machine", "ModelSpec", "Settings", "Survey", "choose",
+           "choose_for", "detect", "estimate", "survey", "survey_sync"]

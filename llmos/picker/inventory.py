@@ -1,0 +1,264 @@
+"""What Ollama has: installed models (/api/tags + /api/show, cached per digest) and loaded ones (/api/ps).
+
+``survey`` gathers everything the picker needs in one round: the machine probe runs in a thread while the
+Ollama calls are in flight. With the metadata cache warm it makes two small HTTP requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmos.errors import ErrorKind, ProviderError
+from llmos.picker.catalog import CATALOG, lookup
+from llmos.picker.choose import Choice, Fit, LoadedModel, Settings, assess, choose
+from llmos.picker.detect import Machine, Probes, detect
+from llmos.picker.estimate import MetadataError, ModelSpec, spec_from_model_info
+
+if TYPE_CHECKING:
+    import ollama
+
+    from llmos.config import Config
+
+CACHE_VERSION = 1
+TIMEOUT_S = 5.0  # at start-up a dead Ollama must not hold the prompt back
+CONNECT_TIMEOUT_S = 1.0
+PULL_READ_TIMEOUT_S = 600.0
+_KEPT_KEYS = ("block_count", "context_length", "embedding_length", "vocab_size", "attention.head_count",
+              "attention.head_count_kv", "attention.key_length", "attention.value_length",
+              "attention.sliding_window")
+
+
+def cache_path() -> Path:
+    """``$XDG_CACHE_HOME/llm-os/models.json``: safe to delete, rebuilt from /api/show."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("llm-os", appauthor=False)) / "models.json"
+
+
+class MetadataCache:
+    """/api/show answers keyed by model digest: a digest never changes meaning, so entries never go stale."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or cache_path()
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == CACHE_VERSION and isinstance(data.get("models"), dict):
+                self.entries = data["models"]
+        except (OSError, ValueError, AttributeError):
+            pass  # missing or damaged: start empty, it is only a cache
+
+    def get(self, digest: str) -> dict[str, Any] | None:
+        return self.entries.get(digest)
+
+    def put(self, digest: str, entry: dict[str, Any]) -> None:
+        self.entries[digest] = entry
+        self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write atomically, dropping digests no longer installed."""
+        stale = set(self.entries) - keep
+        if not self.dirty and not stale:
+            return
+        for digest in stale:
+            del self.entries[digest]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".models-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"version": CACHE_VERSION, "models": self.entries}, out)
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self.dirty = False
+
+
+def entry_from_show(show: Any) -> dict[str, Any]:
+    """Keep the /api/show fields the estimate reads (the full answer carries the license and template)."""
+    info = dict(show.modelinfo or {})
+    arch = info.get("general.architecture", "")
+    kept = {k: info[k] for k in ("general.architecture", "general.parameter_count") if k in info}
+    kept.update({f"{arch}.{k}": info[f"{arch}.{k}"] for k in _KEPT_KEYS if f"{arch}.{k}" in info})
+    quant = show.details.quantization_level if show.details else ""
+    return {"model_info": kept, "capabilities": list(show.capabilities or ["completion"]), "quant": quant or ""}
+
+
+@dataclass
+class Survey:
+    machine: Machine
+    installed: list[ModelSpec]
+    loaded: list[LoadedModel]
+    settings: Settings
+    ollama_url: str | None
+    ollama_error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def choose(self, tier: str = "default", *, tools: bool = False) -> Choice:
+        choice = choose(self.installed, self.machine, tier=tier, tools=tools, settings=self.settings,
+                        loaded=self.loaded, catalog=CATALOG)
+        if self.ollama_error and not self.installed:
+            return Choice(choice.model, choice.num_ctx, 0, 0, 0, choice.free_bytes, "none",
+                          f"Ollama is not reachable at {self.ollama_url}: {self.ollama_error}",
+                          choice.warnings, choice.pinned)
+        return choice
+
+    def spec_for(self, name: str) -> ModelSpec | None:
+        """An installed model by name (``llama3.2`` also finds ``llama3.2:latest``), else the catalog's."""
+        for candidate in (name, f"{name}:latest"):
+            found = next((m for m in self.installed if m.name == candidate), None)
+            if found:
+                return found
+        return lookup(name)
+
+    def fits(self, *, tools: bool = True) -> list[Fit]:
+        """Installed models, then catalog models not installed, each at the context the picker would use."""
+        names = {m.name for m in self.installed}
+        out = [assess(m, self.machine, self.settings, loaded=self.loaded, tools=tools) for m in self.installed]
+        out += [assess(m, self.machine, self.settings, installed=False, tools=tools)
+                for m in CATALOG.values() if m.name not in names]
+        return out
+
+    def recommend(self) -> list[tuple[str, Choice, bool]]:
+        """What the picker would choose per tier if every catalog model were installed: (tier, choice,
+        already installed)."""
+        pool = {**{m.name: m for m in CATALOG.values()}, **{m.name: m for m in self.installed}}
+        names = {m.name for m in self.installed}
+        settings = Settings(None, self.settings.num_ctx, self.settings.vram_limit_mib,
+                            self.settings.kv_cache_type, self.settings.reserve_mib)
+        out = []
+        for tier, tools in (("default", True), ("fast", True), ("reasoning", False)):
+            choice = choose(pool.values(), self.machine, tier=tier, tools=tools, settings=settings,
+                            loaded=self.loaded)
+            out.append((tier, choice, choice.model in names))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"machine": self.machine.to_json(), "ollama_url": self.ollama_url, "ollama_error": self.ollama_error,
+                "installed": [m.name for m in self.installed],
+                "loaded": [{"model": m.name, "size_bytes": m.size_bytes, "vram_bytes": m.vram_bytes,
+                            "context_length": m.context_length} for m in self.loaded],
+                "notes": self.notes}
+
+
+def ollama_client(config: Config, read_timeout_s: float = TIMEOUT_S
+                  ) -> tuple[ollama.AsyncClient | None, str | None, list[str]]:
+    """A client for the first enabled Ollama provider (the SDK is imported here, not at start-up)."""
+    provider = next((p for p in config.providers().values() if p.type == "ollama" and p.enabled), None)
+    if provider is None:
+        return None, None, ["no enabled Ollama provider is configured"]
+    import httpx
+    import ollama
+
+    client = ollama.AsyncClient(host=provider.base_url, headers=provider.headers or None,
+                                timeout=httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S))
+    url = str(client._client.base_url).rstrip("/")  # noqa: SLF001 - the SDK's resolution of host/OLLAMA_HOST
+    notes = []
+    if not any(h in url for h in ("://127.", "://localhost", "://[::1]")):
+        notes.append(f"Ollama runs at {url}, not on this machine: GPU figures here describe this machine; "
+                     "set picker.vram_limit_mib to plan for the server")
+    return client, url, notes
+
+
+async def _installed(client: ollama.AsyncClient, cache: MetadataCache, notes: list[str]) -> list[ModelSpec]:
+    listing = await client.list()
+    models = [m for m in listing.models if m.model and m.digest]
+    missing = [m for m in models if cache.get(m.digest or "") is None]
+    shows = await asyncio.gather(*(client.show(m.model or "") for m in missing), return_exceptions=True)
+    for m, show in zip(missing, shows):
+        if isinstance(show, BaseException):
+            notes.append(f"{m.model}: /api/show failed ({show})")
+        else:
+            cache.put(m.digest or "", entry_from_show(show))
+    specs = []
+    for m in models:
+        entry = cache.get(m.digest or "")
+        if entry is None:
+            continue
+        try:
+            specs.append(spec_from_model_info(m.model or "", int(m.size or 0), entry["model_info"],
+                                              entry.get("capabilities"), entry.get("quant", "")))
+        except (MetadataError, KeyError, TypeError, ValueError) as exc:
+            notes.append(f"{m.model}: cannot estimate memory ({exc})")
+    cache.save({m.digest or "" for m in models})
+    return specs
+
+
+async def _loaded(client: ollama.AsyncClient) -> list[LoadedModel]:
+    running = await client.ps()
+    return [LoadedModel(m.model or m.name or "", m.digest or "", int(m.size or 0), int(m.size_vram or 0),
+                        int(m.context_length or 0)) for m in running.models]
+
+
+async def survey(config: Config, *, vram_mib: int | None = None, probes: Probes | None = None,
+                 cache: MetadataCache | None = None) -> Survey:
+    """Probe the machine and ask Ollama what is installed and loaded, concurrently."""
+    settings = Settings.from_config(config)
+    machine_job = asyncio.get_running_loop().run_in_executor(None, detect, probes)
+    client, url, notes = ollama_client(config)
+    installed: list[ModelSpec] = []
+    loaded: list[LoadedModel] = []
+    error = None
+    if client is not None:
+        try:
+            installed, loaded = await asyncio.gather(_installed(client, cache or MetadataCache(), notes),
+                                                     _loaded(client))
+        except Exception as exc:  # unreachable, timed out, not an Ollama server: the picker has nothing to pick
+            error = _describe(exc)
+        finally:
+            await client.close()
+    machine = await machine_job
+    if vram_mib is not None:
+        machine = machine.with_card(vram_mib)
+        loaded = []  # a what-if card holds nothing yet
+    return Survey(machine, installed, loaded, settings, url, error, notes + list(settings.warnings))
+
+
+def _describe(exc: Exception) -> str:
+    text = str(getattr(exc, "error", "") or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def survey_sync(config: Config, **kwargs: Any) -> Survey:
+    return asyncio.run(survey(config, **kwargs))
+
+
+async def choose_for(config: Config, tier: str = "default", *, tools: bool = False) -> Choice:
+    """One call for callers that need a single answer (the router, `llmos doctor`)."""
+    return (await survey(config)).choose(tier, tools=tools)
+
+
+async def pull(config: Config, model: str, progress: Callable[[Any], Awaitable[None] | None]) -> None:
+    """Pull through Ollama, reporting each NDJSON progress record; errors become ProviderError."""
+    import ollama
+
+    # Verifying the digest of a multi-gigabyte download can keep the stream silent for a while.
+    client, url, _ = ollama_client(config, read_timeout_s=PULL_READ_TIMEOUT_S)
+    if client is None:
+        raise ProviderError("ollama", ErrorKind.UNAVAILABLE, "no enabled Ollama provider is configured")
+    try:
+        async for record in await client.pull(model, stream=True):
+            result = progress(record)
+            if asyncio.iscoroutine(result):
+                await result
+    except ollama.ResponseError as exc:
+        raise ProviderError("ollama", ErrorKind.BAD_REQUEST, f"pull {model}: {exc.error}") from exc
+    except (ConnectionError, OSError) as exc:
+        raise ProviderError("ollama", ErrorKind.UNAVAILABLE, f"{url}: {exc}") from exc
+    except Exception as exc:
+        import httpx
+
+        if isinstance(exc, httpx.HTTPError):
+            raise ProviderError("ollama", ErrorKind.UNAVAILABLE, f"{url}: {exc}") from exc
+        raise
+    finally:
+        await client.close()

@@ -1,0 +1,173 @@
+"""Rendering for `llmos models` (and the machine section of `llmos doctor`): tables and a pull progress bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+from rich.text import Text
+
+from llmos.picker.choose import Choice, Fit
+from llmos.picker.estimate import GIB, MIB, Estimate
+from llmos.picker.inventory import Survey
+
+
+def _gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"  # as Ollama prints download sizes
+
+
+def _verdict(fit_or_estimate: Fit | Estimate) -> Text:
+    e = fit_or_estimate.estimate if isinstance(fit_or_estimate, Fit) else fit_or_estimate
+    from llmos.picker.choose import verdict
+
+    style = "green" if e.fits else "yellow" if e.device == "partial" else "red"
+    return Text(verdict(e), style=style)
+
+
+def print_machine(survey: Survey, choice: Choice | None = None, console: Console | None = None) -> None:
+    """GPUs with total/free VRAM and driver, what Ollama has loaded, and the picker's choice."""
+    console = console or Console()
+    m = survey.machine
+    table = Table(title="GPU", title_justify="left", header_style="bold")
+    for name, justify in (("#", "right"), ("name", "left"), ("total", "right"), ("free", "right"),
+                          ("driver", "left"), ("via", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for g in m.gpus:
+        table.add_row(str(g.index), g.name + (" (unified memory)" if g.unified else ""), _gib(g.total_bytes),
+                      _gib(g.free_bytes), g.driver or "–", g.source)
+    if m.gpus:
+        console.print(table)
+    else:
+        console.print(f"[bold]GPU[/] none found — models run on the CPU "
+                      f"({_gib(m.ram_available_bytes)} of {_gib(m.ram_total_bytes)} RAM available)")
+    for note in m.notes if not m.gpus else ():
+        console.print(f"  [dim]{note}[/]")
+    for lm in survey.loaded:
+        console.print(f"[dim]Ollama has {lm.name} loaded: {_gib(lm.vram_bytes)} in VRAM of {_gib(lm.size_bytes)}, "
+                      f"ctx {lm.context_length}[/]")
+    if survey.ollama_error:
+        console.print(f"[yellow]Ollama not reachable at {survey.ollama_url}:[/] {survey.ollama_error}")
+    for note in survey.notes:
+        console.print(f"[dim]{note}[/]")
+    if choice is not None:
+        console.print(f"[bold]Picker[/] {choice.reason}")
+        for w in choice.warnings:
+            console.print(f"  [yellow]![/] {w}")
+
+
+def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
+    console = Console()
+    print_machine(survey, choice, console)
+    table = Table(title="Models", title_justify="left", header_style="bold")
+    for name, justify in (("model", "left"), ("", "left"), ("size", "right"), ("quant", "left"),
+                          ("context", "right"), ("tools", "center"), ("est. memory @ ctx", "right"),
+                          ("verdict", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "verdict")
+    for f in fits:
+        s, e = f.spec, f.estimate
+        mark = Text("installed", style="green") if f.installed else Text("catalog", style="dim")
+        table.add_row(Text(s.name, style="bold" if s.name == choice.model else ""), mark, _size(s.weights_bytes),
+                      s.quant or "–", f"{s.arch.context_length:,}", "✔" if s.tools else "–",
+                      f"{_gib(e.need_bytes)} @ {e.num_ctx}", _verdict(f))
+    console.print(table)
+    console.print("[dim]`llmos models fit MODEL` explains one estimate; `llmos models recommend` suggests "
+                  "what to pull.[/]")
+
+
+def print_fit(fit: Fit, ladder: list[Estimate], survey: Survey) -> None:
+    console = Console()
+    s, e, a = fit.spec, fit.estimate, fit.spec.arch
+    m = survey.machine
+    where = ("what-if card" if m.hypothetical else "GPU") if m.gpus else "no GPU (CPU, system RAM)"
+    console.print(f"[bold]{s.name}[/] — {s.quant or '?'} · {s.params / 1e9:.2f}B parameters · "
+                  f"{_size(s.weights_bytes)} · metadata from {s.source} · {where}")
+    console.print(f"  architecture {a.name}: {a.block_count} layers, {a.head_count} heads, {a.head_count_kv} KV heads, "
+                  f"head size {a.key_length}/{a.value_length}, embedding {a.embedding_length}, "
+                  f"max context {a.context_length:,}" + (f", sliding window {a.sliding_window}" if a.sliding_window
+                                                         else ""))
+    table = Table(title=f"at ctx {e.num_ctx}", title_justify="left", show_header=False, box=None)
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    table.add_column(justify="left", style="dim")
+    table.add_row("weights", _gib(e.weights_bytes), "the model file")
+    table.add_row("KV cache", _gib(e.kv_bytes), f"{e.num_ctx} × {a.block_count} layers × {a.head_count_kv} KV heads × "
+                  f"({a.key_length}+{a.value_length}) × {e.kv_type}")
+    table.add_row("compute graph", _gib(e.graph_bytes), "Ollama's estimate for this architecture")
+    table.add_row("engine reserve", _gib(e.reserve_bytes), "per-GPU minimum + one layer of buffer"
+                  if e.has_gpu else "none on the CPU")
+    table.add_row(Text("total", style="bold"), Text(_gib(e.need_bytes), style="bold"),
+                  f"of {_gib(e.free_bytes)} {'free' if e.has_gpu else 'RAM available'}")
+    console.print(table)
+    console.print(_verdict(e))
+    if len(ladder) > 1:
+        other = Table(title="other context sizes", title_justify="left", header_style="bold")
+        for name in ("ctx", "KV cache", "total", "verdict"):
+            other.add_column(name, justify="right" if name != "verdict" else "left", no_wrap=True)
+        for x in ladder:
+            other.add_row(f"{x.num_ctx:,}", _gib(x.kv_bytes), _gib(x.need_bytes), _verdict(x))
+        console.print(other)
+
+
+def print_recommend(survey: Survey, recs: list[tuple[str, Choice, bool]]) -> None:
+    console = Console()
+    print_machine(survey, None, console)
+    table = Table(title="Recommended", title_justify="left", header_style="bold")
+    for name in ("tier", "model", "ctx", "placement", "est. memory", "installed"):
+        table.add_column(name, no_wrap=True)
+    to_pull = []
+    for tier, choice, installed in recs:
+        if choice.model is None:
+            table.add_row(tier, "–", "–", choice.reason, "–", "–")
+            continue
+        e = choice.estimate
+        placement = _verdict(e) if e is not None else Text(choice.device)
+        table.add_row(tier, choice.model, str(choice.num_ctx), placement, _gib(choice.est_bytes),
+                      "✔" if installed else "–")
+        if not installed and choice.model not in to_pull:
+            to_pull.append(choice.model)
+    console.print(table)
+    for model in to_pull:
+        console.print(f"  llmos models pull {model}")
+    if not to_pull:
+        console.print("[green]The recommended models are installed.[/]")
+
+
+class PullProgress:
+    """A rich progress bar per layer of an Ollama pull (records: status, digest, total, completed)."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), console=self.console)
+        self.tasks: dict[str, Any] = {}
+        self.last_status = ""
+
+    def __enter__(self) -> PullProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
+    def update(self, record: Any) -> None:
+        digest, total = getattr(record, "digest", None), getattr(record, "total", None)
+        status = getattr(record, "status", "") or ""
+        if digest and total:
+            task = self.tasks.get(digest)
+            if task is None:
+                task = self.tasks[digest] = self.progress.add_task(f"pulling {digest.removeprefix('sha256:')[:12]}",
+                                                                   total=total)
+            self.progress.update(task, completed=getattr(record, "completed", None) or 0)
+        elif status and status != self.last_status:
+            self.progress.console.print(status)
+        self.last_status = status
+
+
+def mib(n: int) -> int:
+    return n // MIB
