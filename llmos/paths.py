@@ -39,3 +39,16 @@ def data_dir() -> Path:
 
 def usage_db() -> Path:
     return state_dir() / "usage.sqlite3"
+
+
+def display(path: Path | str) -> str:
+    """A path as a person would write it: ~ for the home directory."""
+    text = str(path)
+    home = str(Path.home())
+    if text == home:
+        return "~"
+    return "~" + text[len(home):] if text.startswith(home + os.sep) else text
+
+
+def repl_history() -> Path:
+    return state_dir() / "history"

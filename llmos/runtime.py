@@ -22,10 +22,15 @@ def open_usage_store() -> UsageStore | None:
         return None
 
 
-def build_router(flags: dict[str, Any] | None = None) -> tuple[Config, Router]:
+def load_with_warnings(flags: dict[str, Any] | None = None) -> Config:
     config = load_config(flags)
     for warning in config.warnings:
         from llmos.ui.stream import notice
 
         notice(f"llmos: config warning: {warning}")
+    return config
+
+
+def build_router(flags: dict[str, Any] | None = None) -> tuple[Config, Router]:
+    config = load_with_warnings(flags)
     return config, Router(config, open_usage_store())

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from llmos.conversation.references import References, is_destructive_request
-from llmos.servers.sandbox import display
+from llmos.paths import display
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "references.yaml").read_text())
 

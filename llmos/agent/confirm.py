@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from llmos.agent.gate import Verdict
 from llmos.agent.host import ToolInfo
-from llmos.servers.sandbox import display
+from llmos.paths import display
 
 # Built-in tools whose effect `llmos undo` reverses (they journal what they change).
 UNDOABLE = {"filesystem.delete", "filesystem.write_file", "filesystem.append_file", "filesystem.move",

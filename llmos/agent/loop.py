@@ -38,7 +38,8 @@ class AgentSettings:
     max_steps: int = 8
     tool_prompt_budget: int = 900  # tokens of tool schemas offered to a small-context model
     tool_result_budget: int = 1500  # tokens of one tool result sent back to the model
-    offer_all_tools: bool = False  # big-context models may see every tool
+    offer_all_tools: bool = False  # offer every tool whatever the context
+    all_tools_context: int = 64_000  # models with at least this much context see every tool
     constrained: bool = False  # ask for one JSON decision per step instead of native tool calls
     concurrent_tools: bool = True
     dry_run: bool = False
@@ -128,8 +129,11 @@ class Agent:
                 self.events.on_resolution(r.describe())
         self._referents = "; ".join(r.describe() for r in resolutions if not r.ambiguous)
         session.add(Message("user", user_text))
-        tools = retrieval.select(self.host.tools, user_text, self.settings.tool_prompt_budget,
-                                 self.recent_tools, self.settings.offer_all_tools)
+        window, _counter = session.context(self.router, user_text, provider)
+        # A small context gets few tools: schemas may take at most a quarter of it.
+        tool_budget = min(self.settings.tool_prompt_budget, window // 4)
+        tools = retrieval.select(self.host.tools, user_text, tool_budget, self.recent_tools,
+                                 self.settings.offer_all_tools or window >= self.settings.all_tools_context)
         by_name = {t.exposed: t for t in tools}
         system = system_prompt(self.settings.system_prompt)
         if self.settings.constrained:

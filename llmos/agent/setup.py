@@ -19,6 +19,7 @@ def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -
         max_steps=a.get("max_steps", 8),
         tool_prompt_budget=a.get("tool_prompt_budget", 900),
         tool_result_budget=a.get("tool_result_budget", 1500),
+        all_tools_context=a.get("all_tools_context", 64_000),
         constrained=constrained is True,
         concurrent_tools=config.get("performance.concurrent_tools", True),
         dry_run=dry_run,

@@ -23,9 +23,10 @@ EXIT_CODES_HELP = (
 
 app = typer.Typer(
     name="llmos",
-    help="llmos — a local-first natural-language shell. Ask in plain English; llmos answers and acts.",
+    help="llmos — a local-first natural-language shell. Ask in plain English; llmos answers and acts. "
+    "Run `llmos` alone for the interactive shell.",
     epilog=EXIT_CODES_HELP,
-    no_args_is_help=True,
+    invoke_without_command=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -48,6 +49,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Log details (and original errors) to stderr. "
@@ -58,6 +60,10 @@ def _root(
         # The SDKs' HTTP chatter would drown llmos's own log.
         for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "anthropic", "openai"):
             logging.getLogger(noisy).setLevel(logging.INFO)
+    if ctx.invoked_subcommand is None:  # `llmos` alone opens the interactive shell
+        from llmos.repl.app import main as shell
+
+        shell()
 
 
 def main() -> None:

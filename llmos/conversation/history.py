@@ -19,10 +19,15 @@ class RequestTooLarge(ProviderError):
 
     def __init__(self, needed: int, available: int):
         self.needed, self.available = needed, available
-        super().__init__("context", ErrorKind.CONTEXT_TOO_LONG,
-                         f"this request needs about {needed:,} tokens but only {available:,} fit in the model's "
-                         "context; shorten it, or send part of it (for example the first "
-                         f"{max(available * 3, 0):,} characters)", transient=False)
+        super().__init__("context", ErrorKind.CONTEXT_TOO_LONG, "", transient=False)
+        self.args = (self.__str__(),)
+
+    def __str__(self) -> str:
+        if self.available <= 0:
+            return (f"the model's context is too small for this request (about {self.needed:,} tokens) next to the "
+                    "system prompt and tools; use a model with a larger context")
+        return (f"this request needs about {self.needed:,} tokens but only {self.available:,} fit in the model's "
+                f"context; shorten it, or send part of it (about the first {self.available * 3:,} characters)")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmos.servers.sandbox import display
+from llmos.paths import display
 
 KINDS = ("file", "directory", "app", "url", "repo", "branch", "process")
 

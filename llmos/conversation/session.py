@@ -44,21 +44,38 @@ class ChatSession:
         if self.store is not None:
             self.store.append(message)
 
+    def close_dangling(self, reason: str) -> None:
+        """After a cancelled step: give every tool call still waiting a result, so the history stays valid."""
+        answered = {m.tool_call_id for m in self.conversation.messages if m.role == "tool"}
+        for m in reversed(self.conversation.messages):
+            if m.role == "assistant" and m.tool_calls:
+                for call in m.tool_calls:
+                    if call.id not in answered:
+                        self.add(Message("tool", f"Not run: {reason}.", tool_call_id=call.id, name=call.name))
+                break
+            if m.role == "user":
+                break
+
     def counter(self, provider_type: str, model: str) -> TokenCounter:
         key = f"{provider_type}:{model}"
         if key not in self.counters:
             self.counters[key] = TokenCounter(model, provider_type)
         return self.counters[key]
 
-    def budget(self, router: Router, text: str, provider: str | None, system: str, tool_tokens: int
-               ) -> tuple[int, TokenCounter]:
-        """Tokens left for the history: the context window of the model about to be used, minus the system
-        prompt, the tool schemas offered and the answer's reserve."""
+    def context(self, router: Router, text: str, provider: str | None) -> tuple[int, TokenCounter]:
+        """The context window of the model about to be used, and the token counter for that model."""
         config, model = router.first_route(text, provider)
         window = (config.num_ctx if config.type == "ollama" else
                   config.context_window or DEFAULT_WINDOWS.get(config.type, 8192)) if config else 8192
-        counter = self.counter(config.type if config else "", model)
-        return window - counter.count(system) - tool_tokens - self.reserve_tokens, counter
+        return window, self.counter(config.type if config else "", model)
+
+    def budget(self, router: Router, text: str, provider: str | None, system: str, tool_tokens: int
+               ) -> tuple[int, TokenCounter]:
+        """Tokens left for the history: the context window minus the system prompt, the tool schemas offered
+        and the answer's reserve (at most a fifth of a small window)."""
+        window, counter = self.context(router, text, provider)
+        reserve = min(self.reserve_tokens, window // 5)
+        return window - counter.count(system) - tool_tokens - reserve, counter
 
     async def window(self, router: Router, budget: int, counter: TokenCounter) -> list[Message]:
         """The history to send: compacted when it grows past the threshold, trimmed to fit in any case."""

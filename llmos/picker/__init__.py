@@ -16,10 +16,12 @@ Nothing here imports an SDK at module level: the ollama client is imported when 
 
 from __future__ import annotations
 
-from llmos.picker.choose import Choice, LoadedModel, Settings, choose
-from llmos.picker.detect import Gpu, Machine, detect
-from llmos.picker.estimate import Estimate, ModelSpec, estimate
+# The functions named like their modules (choose, detect, estimate) are not re-exported here: the name
+# would hide the submodule (`llmos.picker.detect` must stay the module, for imports and monkeypatching).
+from llmos.picker.choose import Choice, LoadedModel, Settings
+from llmos.picker.detect import Gpu, Machine
+from llmos.picker.estimate import Estimate, ModelSpec
 from llmos.picker.inventory import Survey, choose_for, survey, survey_sync
 
-__all__ = ["Choice", "Estimate", "Gpu", "LoadedModel", "Machine", "ModelSpec", "Settings", "Survey", "choose",
-           "choose_for", "detect", "estimate", "survey", "survey_sync"]
+__all__ = ["Choice", "Estimate", "Gpu", "LoadedModel", "Machine", "ModelSpec", "Settings", "Survey", "choose_for",
+           "survey", "survey_sync"]

@@ -137,6 +137,12 @@ class Budget:
         return cls(free, machine.ram_available_bytes, len(machine.gpus), machine.unified)
 
 
+def min_context(tier: str, tools: bool) -> int:
+    """The smallest useful window: tool schemas and results need room, and so does a thinking model's
+    reasoning, which runs to a thousand tokens or more before the answer."""
+    return MIN_CTX_TOOLS if tools or tier == "reasoning" else MIN_CTX_CHAT
+
+
 def gib(n: int) -> str:
     return f"{n / GIB:.1f}"
 
@@ -191,7 +197,7 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
         raise ValueError(f"unknown tier {tier!r} (one of {', '.join(TIERS)})")
     loaded = list(loaded)
     budget = Budget.of(machine, loaded, settings.vram_limit_mib)
-    min_ctx = MIN_CTX_TOOLS if tools else MIN_CTX_CHAT
+    min_ctx = min_context(tier, tools)
     warnings = list(settings.warnings)
     if settings.vram_limit_mib is not None and not machine.gpus:
         warnings.append("picker.vram_limit_mib is set but no GPU was found: models run on the CPU")
@@ -312,6 +318,5 @@ def assess(spec: ModelSpec, machine: Machine, settings: Settings = Settings(), *
         settings = Settings(settings.model, num_ctx, settings.vram_limit_mib, settings.kv_cache_type,
                             settings.reserve_mib)
     ctx_of = {m.name: m.context_length for m in loaded}
-    e = plan(spec, budget, settings, min_ctx=MIN_CTX_TOOLS if tools else MIN_CTX_CHAT,
-             loaded_ctx=ctx_of.get(spec.name))
+    e = plan(spec, budget, settings, min_ctx=min_context("default", tools), loaded_ctx=ctx_of.get(spec.name))
     return Fit(spec, installed, e)

@@ -224,8 +224,14 @@ async def survey(config: Config, *, vram_mib: int | None = None, probes: Probes 
 
 
 def _describe(exc: Exception) -> str:
-    text = str(getattr(exc, "error", "") or exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    import httpx
+
+    if isinstance(exc, (ConnectionError, httpx.ConnectError)):  # the SDK words a refusal as a paragraph
+        return "connection refused (is `ollama serve` running?)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {TIMEOUT_S:g}s"
+    text = str(getattr(exc, "error", "") or exc)
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def survey_sync(config: Config, **kwargs: Any) -> Survey:

@@ -14,21 +14,14 @@ from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from llmos.paths import display
+
 # Never written without an explicit config allow (servers.filesystem.allow_write).
 DEFAULT_PROTECTED = ("~/.ssh", "~/.gnupg", "/etc", "/")
 # Never read either (servers.filesystem.secret): credentials that a read could put in a cloud model's prompt.
 DEFAULT_SECRET = ("~/.ssh", "~/.gnupg", "~/.aws", "~/.password-store")
 # "/" protects only itself (nobody means to write the root directory); the rest protect their subtree.
 _EXACT_ONLY = {Path("/")}
-
-
-def display(path: Path | str) -> str:
-    """A path as a person would write it: ~ for the home directory."""
-    text = str(path)
-    home = str(Path.home())
-    if text == home:
-        return "~"
-    return "~" + text[len(home):] if text.startswith(home + os.sep) else text
 
 
 @dataclass

@@ -9,8 +9,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
-from llmos.picker.choose import Choice, Fit
-from llmos.picker.estimate import GIB, MIB, Estimate
+from llmos.picker.choose import Choice, Fit, verdict
+from llmos.picker.estimate import GIB, Estimate
 from llmos.picker.inventory import Survey
 
 
@@ -24,8 +24,6 @@ def _size(n: int) -> str:
 
 def _verdict(fit_or_estimate: Fit | Estimate) -> Text:
     e = fit_or_estimate.estimate if isinstance(fit_or_estimate, Fit) else fit_or_estimate
-    from llmos.picker.choose import verdict
-
     style = "green" if e.fits else "yellow" if e.device == "partial" else "red"
     return Text(verdict(e), style=style)
 
@@ -51,7 +49,7 @@ def print_machine(survey: Survey, choice: Choice | None = None, console: Console
     for lm in survey.loaded:
         console.print(f"[dim]Ollama has {lm.name} loaded: {_gib(lm.vram_bytes)} in VRAM of {_gib(lm.size_bytes)}, "
                       f"ctx {lm.context_length}[/]")
-    if survey.ollama_error:
+    if survey.ollama_error and (choice is None or choice.model is not None):
         console.print(f"[yellow]Ollama not reachable at {survey.ollama_url}:[/] {survey.ollama_error}")
     for note in survey.notes:
         console.print(f"[dim]{note}[/]")
@@ -61,20 +59,32 @@ def print_machine(survey: Survey, choice: Choice | None = None, console: Console
             console.print(f"  [yellow]![/] {w}")
 
 
+def _ctx(n: int) -> str:
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+
+
+def _short_verdict(e: Estimate) -> Text:
+    if e.fits:
+        return Text("fits on GPU" if e.has_gpu else "runs on CPU", style="green")
+    if e.device == "partial":
+        return Text(f"partial {e.gpu_layers}/{e.total_layers} ≈{e.slowdown or 0:.1f}×", style="yellow")
+    return Text("CPU only" if e.has_gpu else "too big", style="red")
+
+
 def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
     console = Console()
     print_machine(survey, choice, console)
-    table = Table(title="Models", title_justify="left", header_style="bold")
-    for name, justify in (("model", "left"), ("", "left"), ("size", "right"), ("quant", "left"),
-                          ("context", "right"), ("tools", "center"), ("est. memory @ ctx", "right"),
-                          ("verdict", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "verdict")
+    table = Table(title="Models (● installed; partial: layers on GPU, ≈ times slower)", title_justify="left",
+                  header_style="bold", box=None, pad_edge=False)
+    for name, justify in (("model", "left"), ("size", "right"), ("quant", "left"), ("max ctx", "right"),
+                          ("tools", "center"), ("needs @ ctx", "right"), ("here", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "here", min_width=len(name))
     for f in fits:
         s, e = f.spec, f.estimate
-        mark = Text("installed", style="green") if f.installed else Text("catalog", style="dim")
-        table.add_row(Text(s.name, style="bold" if s.name == choice.model else ""), mark, _size(s.weights_bytes),
-                      s.quant or "–", f"{s.arch.context_length:,}", "✔" if s.tools else "–",
-                      f"{_gib(e.need_bytes)} @ {e.num_ctx}", _verdict(f))
+        name = Text(("● " if f.installed else "  ") + s.name, style="bold" if s.name == choice.model else "")
+        table.add_row(name, _size(s.weights_bytes), s.quant or "–", _ctx(s.arch.context_length),
+                      "✔" if s.tools else "–", f"{e.need_bytes / GIB:.1f} GiB @ {_ctx(e.num_ctx)}",
+                      _short_verdict(e))
     console.print(table)
     console.print("[dim]`llmos models fit MODEL` explains one estimate; `llmos models recommend` suggests "
                   "what to pull.[/]")
@@ -167,7 +177,3 @@ class PullProgress:
         elif status and status != self.last_status:
             self.progress.console.print(status)
         self.last_status = status
-
-
-def mib(n: int) -> int:
-    return n // MIB

@@ -28,28 +28,67 @@ class PlainStream:
 
 
 class MarkdownStream:
-    """Renders the growing answer as markdown; refreshes are rate-limited by rich.Live."""
+    """Renders markdown incrementally: each finished block (a paragraph, a list, a closed code fence) is
+    rendered once and printed for good; only the unfinished tail is live. Nothing already shown is redrawn,
+    so long answers neither flicker nor cost more per chunk as they grow."""
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self._console = Console()
-        self._text = ""
-        self._live = Live(console=self._console, refresh_per_second=12, vertical_overflow="visible")
+        self._console = console or Console()
+        self._done = ""  # text already rendered permanently
+        self._tail = ""
+        self._live = Live(console=self._console, refresh_per_second=12, transient=True,
+                          vertical_overflow="visible")
 
     def __enter__(self) -> MarkdownStream:
         self._live.__enter__()
         return self
 
     def write(self, text: str) -> None:
+        from rich.text import Text
+
+        self._tail += text
+        cut = _block_end(self._tail)
+        if cut:
+            block, self._tail = self._tail[:cut], self._tail[cut:]
+            self._live.update(Text(""))
+            self._print(block)
+        self._live.update(Text(self._tail))
+
+    def _print(self, block: str) -> None:
         from rich.markdown import Markdown
 
-        self._text += text
-        self._live.update(Markdown(self._text))
+        if block.strip():
+            self._live.console.print(Markdown(block))
+        self._done += block
 
     def __exit__(self, *exc: object) -> None:
+        from rich.text import Text
+
+        self._live.update(Text(""))
         self._live.__exit__(*exc)
+        if self._tail:
+            self._print(self._tail)
+            self._tail = ""
+
+
+def _block_end(text: str) -> int:
+    """Where the last finished markdown block ends in ``text`` (0: none finished). A blank line ends a
+    block unless it is inside a code fence."""
+    end, in_fence, position = 0, False, 0
+    for line in text.splitlines(keepends=True):
+        position += len(line)
+        if not line.endswith("\n"):
+            break  # an unfinished line belongs to the tail
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            if not in_fence:
+                end = position
+        elif not in_fence and not line.strip():
+            end = position
+    return end
 
 
 def answer_stream(out: TextIO = sys.stdout) -> PlainStream | MarkdownStream:

@@ -22,8 +22,8 @@ def _secs(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def print_usage(rows: list[UsageRow], since: str) -> None:
-    console = Console()
+def print_usage(rows: list[UsageRow], since: str, console: Console | None = None) -> None:
+    console = console or Console()
     if not rows:
         console.print(f"No requests in the last {since}.")
         return

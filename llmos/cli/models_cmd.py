@@ -1,0 +1,114 @@
+"""`llmos models`: local models, whether each fits this machine, what to pull, and pulling it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+app = typer.Typer(help="Local models: what is installed, what fits this GPU, what to pull.",
+                  no_args_is_help=False)
+
+_VRAM_HELP = "What if the GPU had this many MiB free (e.g. 4096 for a 4 GB card), whatever this machine has."
+_JSON_HELP = "Print the result as JSON."
+
+
+def _survey(vram_mib: int | None) -> Any:
+    from llmos.config import load_config
+    from llmos.picker.inventory import survey_sync
+
+    if vram_mib is not None and vram_mib <= 0:
+        raise typer.BadParameter("must be a positive number of MiB", param_hint="--vram-mib")
+    return survey_sync(load_config(), vram_mib=vram_mib)
+
+
+def _print_json(data: Any) -> None:
+    import json
+    import sys
+
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+@app.callback(invoke_without_command=True)
+def models(ctx: typer.Context,
+           vram_mib: int | None = typer.Option(None, "--vram-mib", help=_VRAM_HELP),
+           json_output: bool = typer.Option(False, "--json", help=_JSON_HELP)) -> None:
+    """List installed models and the catalog's recommendations with size, quantization, context, tools
+    support, estimated memory at the context the picker would use, and whether each fits this machine."""
+    if ctx.invoked_subcommand is not None:
+        return
+    survey = _survey(vram_mib)
+    fits = survey.fits()
+    choice = survey.choose("default", tools=True)
+    if json_output:
+        _print_json({**survey.to_json(), "choice": choice.to_json(), "models": [f.to_json() for f in fits]})
+        return
+    from llmos.ui.models_view import print_models
+
+    print_models(survey, fits, choice)
+
+
+@app.command("fit")
+def fit(model: str = typer.Argument(..., help="An installed model or a catalog name, e.g. llama3.2:3b."),
+        ctx: int | None = typer.Option(None, "--ctx", min=256, help="Context size (default: the picker's)."),
+        vram_mib: int | None = typer.Option(None, "--vram-mib", help=_VRAM_HELP),
+        json_output: bool = typer.Option(False, "--json", help=_JSON_HELP)) -> None:
+    """Explain the memory estimate of one model: weights, KV cache, compute graph, reserve, and the verdict."""
+    from llmos.errors import UsageError
+    from llmos.picker.catalog import CATALOG
+    from llmos.picker.choose import CTX_STEPS, assess
+
+    survey = _survey(vram_mib)
+    spec = survey.spec_for(model)
+    if spec is None:
+        known = ", ".join(sorted({m.name for m in survey.installed} | set(CATALOG)))
+        raise UsageError(f"unknown model {model!r}: not installed in Ollama and not in the built-in catalog "
+                         f"(known: {known})")
+    installed = any(m.name == spec.name for m in survey.installed)
+    result = assess(spec, survey.machine, survey.settings, installed=installed, loaded=survey.loaded, num_ctx=ctx)
+    ladder = [assess(spec, survey.machine, survey.settings, installed=installed, num_ctx=c).estimate
+              for c in CTX_STEPS if c <= spec.arch.context_length]
+    if json_output:
+        a = spec.arch
+        _print_json({**result.to_json(), "machine": survey.machine.to_json(),
+                     "architecture": {"name": a.name, "block_count": a.block_count, "head_count": a.head_count,
+                                      "head_count_kv": a.head_count_kv, "key_length": a.key_length,
+                                      "value_length": a.value_length, "embedding_length": a.embedding_length,
+                                      "context_length": a.context_length, "vocab_size": a.vocab_size,
+                                      "sliding_window": a.sliding_window},
+                     "by_context": [e.to_json() for e in ladder]})
+        return
+    from llmos.ui.models_view import print_fit
+
+    print_fit(result, ladder, survey)
+
+
+@app.command("recommend")
+def recommend(vram_mib: int | None = typer.Option(None, "--vram-mib", help=_VRAM_HELP),
+              json_output: bool = typer.Option(False, "--json", help=_JSON_HELP)) -> None:
+    """Suggest which models to pull for this machine (or a what-if card), per tier."""
+    survey = _survey(vram_mib)
+    recs = survey.recommend()
+    if json_output:
+        _print_json({"machine": survey.machine.to_json(),
+                     "recommendations": [{"tier": tier, "installed": installed, **choice.to_json()}
+                                         for tier, choice, installed in recs]})
+        return
+    from llmos.ui.models_view import print_recommend
+
+    print_recommend(survey, recs)
+
+
+@app.command("pull")
+def pull(model: str = typer.Argument(..., help="The model to download, e.g. llama3.2:3b.")) -> None:
+    """Download a model through Ollama, with a progress bar."""
+    import asyncio
+
+    from llmos.config import load_config
+    from llmos.picker.inventory import pull as pull_model
+    from llmos.ui.models_view import PullProgress
+
+    with PullProgress() as bar:
+        asyncio.run(pull_model(load_config(), model, bar.update))
+    typer.echo(f"pulled {model}")

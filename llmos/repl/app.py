@@ -1,0 +1,276 @@
+"""The shell's loop: prompt, slash commands, `!` escapes, and agent turns that Ctrl-C can cancel.
+
+The prompt appears before anything slow happens: MCP servers and the provider check load in the
+background, and a request sent before they are ready waits for them with a spinner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import traceback
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.patch_stdout import patch_stdout
+from rich.console import Console
+
+from llmos import __version__, paths
+from llmos.config import Config
+from llmos.errors import LlmosError
+from llmos.repl.commands import argument_values, describe_commands, dispatch
+from llmos.repl.completion import ShellCompleter
+from llmos.repl.events import ReplEvents
+
+
+def _key_bindings() -> KeyBindings:
+    kb = KeyBindings()
+
+    @kb.add("escape", "enter")  # Alt-Enter: a new line instead of sending
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @kb.add("enter", filter=_ends_with_backslash())
+    def _continue(event: Any) -> None:
+        buffer = event.current_buffer
+        buffer.delete_before_cursor(1)
+        buffer.insert_text("\n")
+
+    return kb
+
+
+def _ends_with_backslash() -> Any:
+    from prompt_toolkit.filters import Condition
+    from prompt_toolkit.application.current import get_app
+
+    return Condition(lambda: get_app().current_buffer.document.text_before_cursor.endswith("\\"))
+
+
+class Repl:
+    def __init__(self, config: Config, *, input: Any = None, output: Any = None, console: Console | None = None):
+        from llmos.conversation.session import ChatSession
+        from llmos.llm.router import Router
+        from llmos.runtime import open_usage_store
+
+        self.config = config
+        self.console = console or Console(highlight=False)
+        self._input, self._output = input, output
+        self.router = Router(config, open_usage_store())
+        self.provider: str | None = None
+        self.chat = ChatSession()
+        self.new_conversation()
+        self.events = ReplEvents(self.console)
+        self.auto_yes = False
+        self.running = True
+        self.offline = False
+        self.pending_context: list[str] = []
+        self.last_error: str | None = None
+        self._agent: Any = None
+        self._loading: asyncio.Task | None = None
+        self.prompt = PromptSession(
+            history=FileHistory(str(_history_file())), auto_suggest=AutoSuggestFromHistory(),
+            completer=ShellCompleter(describe_commands(), lambda name: argument_values(self, name)),
+            complete_while_typing=False, key_bindings=_key_bindings(), bottom_toolbar=self._toolbar,
+            vi_mode=config.get("preferences.editing_mode") == "vi", input=input, output=output)
+
+    def new_conversation(self) -> None:
+        from llmos.conversation.session import ChatSession
+        from llmos.conversation.store import SessionStore
+
+        self.chat = ChatSession(store=SessionStore(), reserve_tokens=self.config.get("context.reserve_tokens", 1024))
+
+    # ---- background loading --------------------------------------------------------------------------------
+
+    def start_loading(self) -> None:
+        self._loading = asyncio.create_task(self._load())
+
+    async def _load(self) -> Any:
+        import importlib
+
+        # The agent pulls in the MCP SDK (the slowest import): do it off the event loop so the prompt stays live.
+        setup = await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
+        agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
+        await agent.host.ready()
+        self._agent = agent
+        await self._check_provider()
+        self.console.print(self._banner(), style="dim", markup=False, highlight=False)
+        return agent
+
+    async def _check_provider(self) -> None:
+        config, _model = self.router.first_route("", self.provider)
+        if config is None:
+            self.offline = True
+            return
+        try:
+            await asyncio.wait_for(self.router.provider(config.name).list_models(), 5)
+        except Exception:
+            self.offline = True
+
+    async def ready(self) -> Any:
+        """The agent, waiting (with a spinner) if it is still loading."""
+        if self._agent is not None:
+            return self._agent
+        assert self._loading is not None
+        if not self._loading.done():
+            with self.console.status("starting tools…", spinner="dots"):
+                return await self._loading
+        return self._loading.result()
+
+    def _banner(self) -> str:
+        provider, model = self.router.first_route("", self.provider)
+        parts = [f"llmos {__version__}"]
+        if provider is None:
+            parts.append("no provider configured")
+        else:
+            context = provider.num_ctx if provider.type == "ollama" else provider.context_window
+            parts += [provider.name, model or "?"] + ([f"ctx {context}"] if context else [])
+            if self.offline:
+                parts.append(f"{provider.name} is unreachable")
+        agent = self._agent
+        if agent is not None:
+            parts.append(f"{len(agent.host.tools)} tools")
+            for name, reason in agent.host.down().items():
+                parts.append(f"{name} down ({reason})")
+        return " · ".join(parts) + " — /help for commands"
+
+    def _toolbar(self) -> str:
+        provider, model = self.router.first_route("", self.provider)
+        parts = [model or "no model"]
+        if provider is not None:
+            budget, counter = self.chat.budget(self.router, "", self.provider, "", 0)
+            parts.append(f"{self.chat.conversation.tokens(counter):,}/{budget + self.chat.reserve_tokens:,} tokens")
+        if self._agent is None:
+            parts.append("loading tools…")
+        elif self._agent.settings.dry_run:
+            parts.append("DRY RUN")
+        if self.auto_yes:
+            parts.append("YES: auto-approve on")
+        if self.offline:
+            parts.append("offline")
+        return " " + " · ".join(parts)
+
+    # ---- the loop ------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.start_loading()
+        self.console.print(f"llmos {__version__} — type a request, /help for commands, Ctrl-D to exit",
+                           style="dim", highlight=False)
+        with patch_stdout(raw=True):
+            while self.running:
+                try:
+                    line = await self.prompt.prompt_async("llmos> ")
+                except KeyboardInterrupt:
+                    self.console.print("(Ctrl-D or /exit to leave)", style="dim")
+                    continue
+                except EOFError:
+                    break
+                await self.handle(line)
+        await self.close()
+
+    async def handle(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
+        try:
+            if text.startswith("/"):
+                await dispatch(self, text)
+            elif text.startswith("!"):
+                await self._shell(text[1:].strip())
+            else:
+                await self._turn(text)
+        except LlmosError as exc:
+            self.last_error = "".join(traceback.format_exception(exc))
+            self.console.print(f"llmos: {exc}", style="red", markup=False)
+        except Exception as exc:  # one friendly line; /debug shows the rest
+            self.last_error = "".join(traceback.format_exception(exc))
+            self.console.print(f"llmos: unexpected error: {exc} (/debug shows details)", style="red", markup=False)
+
+    async def _turn(self, text: str) -> None:
+        agent = await self.ready()
+        if self.pending_context:
+            text = "\n\n".join([*self.pending_context, text])
+            self.pending_context = []
+        self.events.start_turn()
+        task = asyncio.create_task(agent.turn(self.chat, text, provider=self.provider))
+        await self._cancellable(task)
+
+    async def _cancellable(self, task: asyncio.Task) -> Any:
+        """Await ``task``; Ctrl-C cancels it (not the shell) and leaves the conversation consistent."""
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        except (NotImplementedError, RuntimeError):
+            pass
+        try:
+            return await task
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            task.cancel()
+            self.events.close_stream()
+            self.chat.close_dangling("cancelled by the user")
+            self.console.print("cancelled", style="yellow")
+            return None
+        finally:
+            self.events.close_stream()
+            try:
+                loop.remove_signal_handler(signal.SIGINT)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    async def _shell(self, command: str) -> None:
+        from llmos.repl.shell import looks_destructive, run_shell
+
+        if not command:
+            raise LlmosError("give a command after !, e.g. !ls -la")
+        if looks_destructive(command) and not self.auto_yes:
+            answer = await PromptSession(input=self._input, output=self._output).prompt_async(
+                f"`{command}` may change or delete things. Run it? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                self.console.print("not run", style="yellow")
+                return
+        result = await self._cancellable(asyncio.create_task(run_shell(command)))
+        if result is None:
+            return
+        if result.output:
+            self.console.print(result.output, markup=False, highlight=False)
+        self.console.print(f"exit status {result.status} — the output is context for your next request",
+                           style="dim")
+        self.pending_context.append(result.as_context())
+
+    async def close(self) -> None:
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        if self._agent is not None:
+            await self._agent.host.aclose()
+        await self.router.aclose()
+
+
+class _ReplConfirmer:
+    """Confirmation inside the shell: /yes approves everything, otherwise ask on this terminal."""
+
+    def __init__(self, repl: Repl):
+        self.repl = repl
+
+    async def confirm(self, request: Any) -> Any:
+        from llmos.agent.confirm import Answer, Confirmation, TerminalConfirmer
+
+        if self.repl.auto_yes:
+            return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)")
+        self.repl.events.close_stream()
+        asker = TerminalConfirmer(console=self.repl.console, input=self.repl._input, output=self.repl._output)
+        return await asker.confirm(request)
+
+
+def _history_file() -> Any:
+    path = paths.repl_history()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def main() -> None:
+    from llmos.runtime import load_with_warnings
+
+    repl = Repl(load_with_warnings())
+    asyncio.run(repl.run())

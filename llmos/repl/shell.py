@@ -1,0 +1,47 @@
+"""`!command` lines: run in the user's shell, destructive-looking ones confirmed first."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass
+
+# Commands that delete, overwrite, move, kill, push, install or change settings.
+_DESTRUCTIVE = re.compile(
+    r"(^|[;&|]\s*|\bsudo\s+)(rm|rmdir|mv|dd|mkfs\S*|shred|kill|pkill|killall|chmod|chown|truncate|reboot|shutdown|"
+    r"poweroff|systemctl\s+(stop|disable|mask|restart)|apt(-get)?\s+(install|remove|purge)|dnf\s+(install|remove)|"
+    r"pip\s+(install|uninstall)|npm\s+(install|uninstall)|git\s+(push|reset|clean|checkout\s+--|restore|branch\s+-D)|"
+    r"crontab\s+-r|gsettings\s+set|dconf\s+write)\b"
+    r"|(^|[^>&2])>\s*[^>&\s]"  # redirecting output over a file
+    , re.I)
+
+
+def looks_destructive(command: str) -> bool:
+    return bool(_DESTRUCTIVE.search(command))
+
+
+@dataclass
+class ShellResult:
+    command: str
+    status: int
+    output: str  # stdout and stderr interleaved, capped
+
+    def as_context(self, limit: int = 4000) -> str:
+        text = self.output if len(self.output) <= limit else self.output[:limit] + "\n[… output cut]"
+        return f"Output of `{self.command}` (exit status {self.status}):\n```\n{text}\n```"
+
+
+async def run_shell(command: str, cap_bytes: int = 200_000) -> ShellResult:
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    process = await asyncio.create_subprocess_exec(shell, "-c", command, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.STDOUT,
+                                                   stdin=asyncio.subprocess.DEVNULL)
+    try:
+        data = await process.stdout.read(cap_bytes) if process.stdout else b""
+        await process.wait()
+    except asyncio.CancelledError:
+        process.kill()
+        await process.wait()
+        raise
+    return ShellResult(command, process.returncode or 0, data.decode(errors="replace").rstrip("\n"))

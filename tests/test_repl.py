@@ -1,0 +1,179 @@
+"""The interactive shell in a real terminal (tmux) and through prompt-toolkit pipe input."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from llmos.config import load_config
+from llmos.repl.app import Repl
+from tests.conftest import llm_config, write_user_config
+from tests.llm_server import LLMServer
+from tests.replay_server import ReplayServer
+from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
+from tests.tmux import Terminal
+
+LLMOS = f"{sys.executable} -m llmos"
+FILES_ONLY = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
+             "  browser: {enabled: false}\n  filesystem:\n    roots: [ROOT]\n"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "notes.txt").write_text("remember the milk\n")
+    (root / "old.log").write_text("x" * 100)
+    return root
+
+
+@pytest.mark.llm
+def test_a_session_in_a_real_terminal(llm: LLMServer, isolated_home: Path, files: Path) -> None:
+    write_user_config(isolated_home, llm_config(llm, extra=FILES_ONLY.replace("ROOT", str(files))))
+    with Terminal(LLMOS, cwd=str(files)) as term:
+        screen = term.wait_for("llmos>")
+        assert "type a request" in screen
+        term.wait_for("tools — /help")  # the banner, once servers are up: provider, model, context, tools
+        assert "local · smollm2 · ctx 2048" in term.screen()
+        term.type("/tols")
+        term.send("Enter")
+        term.wait_for("did you mean /tools?")
+        term.type("Say hello.")
+        term.send("Enter")
+        term.wait_for("llmos>", after="Say hello.")  # answered by the real model, back at the prompt
+        term.type("Write a very long story about a dragon, at least 800 words.")
+        term.send("Enter")
+        term.wait_for("dragon", after="at least 800 words.\n")
+        term.send("C-c")
+        term.wait_for("cancelled")
+        term.type("/history")
+        term.send("Enter")
+        term.wait_for("messages", after="/history")  # the session goes on after Ctrl-C
+        term.type(f"!cat {files}/notes.txt")
+        term.send("Enter")
+        term.wait_for("output is context for your next request")
+        term.type("/ex")
+        term.send("Tab")  # completes /exit
+        term.wait_for("/exit")
+        term.send("Enter")
+        term.wait_for("EXIT=0")
+    # history persists: a second shell finds the earlier lines with Up
+    with Terminal(LLMOS, cwd=str(files)) as term:
+        term.wait_for("llmos>")
+        term.send("Up")
+        term.wait_for("/exit", after="llmos>")
+        term.send("C-u", "C-d")
+        term.wait_for("EXIT=0")
+
+
+def test_confirmation_no_then_yes_in_a_real_terminal(isolated_home: Path, files: Path) -> None:
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        model.say(openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Kept it."),
+                  openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Deleted old.log."))
+        with Terminal(LLMOS, cwd=str(files), width=90) as term:
+            term.wait_for("llmos>")
+            term.type("delete old.log")
+            term.send("Enter")
+            term.wait_for("Run it? [y/N/a/e]")
+            assert "filesystem.delete" in term.screen() and "Can be undone" in term.screen()
+            term.send("n", "Enter")
+            term.wait_for("Kept it.")
+            assert (files / "old.log").exists()
+            term.type("delete old.log now")
+            term.send("Enter")
+            term.wait_for("Run it? [y/N/a/e]", after="delete old.log now")
+            term.send("y", "Enter")
+            term.wait_for("Deleted old.log.")
+            assert not (files / "old.log").exists()
+            term.type("/undo")
+            term.send("Enter")
+            term.wait_for("undone: moved")
+            assert (files / "old.log").exists()
+            term.send("C-d")
+            term.wait_for("EXIT=0")
+
+
+def test_path_completion_in_a_real_terminal(isolated_home: Path, files: Path) -> None:
+    with ReplayServer() as server:
+        write_user_config(isolated_home, ScriptedModel(server).config(FILES_ONLY.replace("ROOT", str(files))))
+        with Terminal(LLMOS, cwd=str(files)) as term:
+            term.wait_for("llmos>")
+            term.type(f"read {files}/no")
+            term.send("Tab")
+            term.wait_for(f"{files}/notes.txt")
+            term.send("C-u", "C-d")
+            term.wait_for("EXIT=0")
+
+
+def test_plain_terminal_no_color(isolated_home: Path, files: Path) -> None:
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        model.say(openai_text("Plain **answer** here."))
+        with Terminal(LLMOS, env={"NO_COLOR": "1", "TERM": "dumb"}, cwd=str(files), width=80) as term:
+            term.wait_for("llmos>")
+            term.type("hello")
+            term.send("Enter")
+            term.wait_for("answer")
+            term.send("C-d")
+            term.wait_for("EXIT=0")
+
+
+def run_repl(isolated_home: Path, files: Path, keys: str, replies: list) -> str:
+    """The shell in-process with pipe input; returns everything it printed."""
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        model.say(*replies)
+        out = io.StringIO()
+
+        async def go():
+            with create_pipe_input() as pipe:
+                pipe.send_text(keys)
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=100, force_terminal=False))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+        return out.getvalue()
+
+
+def test_slash_commands_through_pipe_input(isolated_home: Path, files: Path) -> None:
+    out = run_repl(isolated_home, files, "/help\r/yes\r/provider\r/nope\r/config\r/exit\r", [openai_text("x")])
+    assert "/compact" in out and "/dry-run" in out and "Ctrl-R" in out
+    assert "auto-approve is ON" in out
+    assert "provider: automatic (scripted)" in out
+    assert "unknown command /nope" in out
+    assert "router.local_first" in out
+
+
+def test_yes_mode_and_shell_output_as_context(isolated_home: Path, files: Path) -> None:
+    keys = f"!cat {files}/notes.txt\r/yes\rdelete old.log\r/last\r\x04"
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        model.say(openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Deleted."))
+        out = io.StringIO()
+
+        async def go():
+            with create_pipe_input() as pipe:
+                pipe.send_text(keys)
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=100, force_terminal=False))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+        first_request = model.requests()[0]["messages"]
+    text = out.getvalue()
+    assert "remember the milk" in text and not (files / "old.log").exists()
+    assert "▸ filesystem.delete" in text and '"action": "moved to trash"' in text  # /last shows the full result
+    user = next(m for m in first_request if m["role"] == "user")
+    assert "Output of `cat" in user["content"] and "remember the milk" in user["content"]
+    assert user["content"].endswith("delete old.log")
