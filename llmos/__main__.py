@@ -1,3 +1,3 @@
-from llmos.cli import main
+from llmos.entry import main
 
 main()

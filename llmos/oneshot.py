@@ -38,13 +38,13 @@ async def _chat_only(router, text: str, stream: bool, json_output: bool) -> Chat
 
 async def _with_tools(config, router, text: str, provider: str | None, json_output: bool, yes: bool,
                       allow: list[str], dry_run: bool, stream: bool, continue_session: str | None) -> int:
-    from llmos.agent.confirm import NonInteractive, TerminalConfirmer
+    from llmos.agent.confirm import NonInteractive, PreApproved, TerminalConfirmer
     from llmos.agent.setup import build_agent
     from llmos.agent.loop import QuietEvents
     from llmos.ui.activity import CliEvents
 
-    interactive = sys.stdin.isatty() and sys.stderr.isatty() and not yes and not allow
-    confirmer = TerminalConfirmer() if interactive else NonInteractive(yes=yes, allowed=set(allow))
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    confirmer = PreApproved(TerminalConfirmer() if interactive else NonInteractive(), yes=yes, allowed=set(allow))
     events = QuietEvents() if json_output else CliEvents()
     agent = build_agent(config, router, confirmer, events, dry_run=dry_run, stream=stream)
     session = open_session(config, continue_session)

@@ -68,19 +68,26 @@ def describe(tool: ToolInfo, arguments: dict[str, Any], verdict: Verdict) -> Con
 
 
 class NonInteractive:
-    """No terminal to ask (a script or a pipe): refuse unless --yes or --allow TOOL said otherwise."""
+    """No terminal to ask (a script or a pipe): refuse, saying how to approve it next time."""
 
-    def __init__(self, yes: bool = False, allowed: set[str] | None = None):
+    async def confirm(self, request: ConfirmRequest) -> Confirmation:
+        return Confirmation(Answer.NO, request.arguments,
+                            "not run: it needs confirmation and there is no terminal to ask "
+                            f"(use --yes, or --allow {request.tool.qualified})")
+
+
+class PreApproved:
+    """--yes approves everything; --allow SERVER.TOOL approves that tool; anything else goes to ``ask``."""
+
+    def __init__(self, ask: Confirmer, yes: bool = False, allowed: set[str] | None = None):
+        self.ask = ask
         self.yes = yes
         self.allowed = allowed or set()
 
     async def confirm(self, request: ConfirmRequest) -> Confirmation:
-        t = request.tool
-        if self.yes or t.qualified in self.allowed or t.name in self.allowed or t.exposed in self.allowed:
+        if self.yes or request.tool.qualified in self.allowed:
             return Confirmation(Answer.YES, request.arguments, "approved by --yes/--allow")
-        return Confirmation(Answer.NO, request.arguments,
-                            "not run: it needs confirmation and there is no terminal to ask "
-                            f"(use --yes, or --allow {t.qualified})")
+        return await self.ask.confirm(request)
 
 
 class TerminalConfirmer:

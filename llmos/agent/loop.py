@@ -224,8 +224,8 @@ class Agent:
                                         f"({verdict.reason}).", refused=True), tool.server)
         if self.settings.dry_run and not tool.read_only:
             return self._finish(ToolRun(call, tool, "dry-run", "flag", False,
-                                        f"Dry run: {tool.qualified} {json.dumps(arguments)} was not run.",
-                                        refused=True), tool.server)
+                                        f"Dry run: {tool.qualified} {json.dumps(arguments)} was not run."),
+                                tool.server)
         if verdict.decision is Decision.ASK:
             confirm_request = describe(tool, arguments, verdict)
             confirm_request.referent = self._referents or None

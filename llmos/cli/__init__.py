@@ -1,4 +1,5 @@
-"""The `llmos` command. Thin: each command parses its arguments and calls one function.
+"""The `llmos` command line (typer). Thin: each command parses its arguments and calls one function;
+errors become exit statuses in llmos.entry.
 
 Heavy modules (SDKs, rich rendering) are imported inside the commands so `llmos --help` starts fast.
 """
@@ -10,11 +11,9 @@ import os
 import sys
 
 import typer
-from typer.exceptions import TyperException
 
 from llmos import __version__
 from llmos.cli import agent_cmds, config_cmd, doctor_cmd, history_cmd, mcp_cmd, run_cmd, undo_cmd, usage_cmd
-from llmos.errors import ExitStatus, LlmosError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success · 1 error · 2 bad usage or configuration · 3 no LLM provider could answer · "
@@ -66,28 +65,11 @@ def _root(
         shell()
 
 
+def run_cli() -> int | None:
+    return app(standalone_mode=False)
+
+
 def main() -> None:
-    """Entry point: the one place exceptions become exit statuses."""
-    try:
-        status = app(standalone_mode=False)
-    except LlmosError as exc:
-        _error(str(exc))
-        sys.exit(exc.exit_status)
-    except (KeyboardInterrupt, typer.Abort):
-        _error("cancelled")
-        sys.exit(ExitStatus.INTERRUPTED)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except TyperException as exc:  # bad command line: typer prints usage and the problem
-        show = getattr(exc, "show", None)
-        show() if show else _error(exc.format_message())
-        sys.exit(exc.exit_code)
-    except Exception as exc:
-        logging.getLogger("llmos").debug("unexpected error", exc_info=True)
-        _error(f"unexpected error: {exc} (run with --debug for details)")
-        sys.exit(ExitStatus.ERROR)
-    sys.exit(status if isinstance(status, int) else ExitStatus.OK)
+    from llmos.entry import main as entry
 
-
-def _error(message: str) -> None:
-    print(f"llmos: {message}", file=sys.stderr)
+    entry()

@@ -32,7 +32,7 @@ def list_servers(json_output: bool = typer.Option(False, "--json", help="Print a
 
 @app.command("serve")
 def serve(
-    name: str = typer.Argument(..., help="Built-in server: filesystem, git, system, apps or browser."),
+    name: str = typer.Argument(..., metavar="NAME", help="Built-in server: filesystem, git, system, apps or browser."),
     http: int = typer.Option(None, "--http", metavar="PORT",
                              help="Serve Streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio."),
 ) -> None:

@@ -8,7 +8,7 @@ import typer
 
 
 def run(
-    words: list[str] = typer.Argument(None, metavar="REQUEST...",
+    words: list[str] = typer.Argument(None, metavar="REQUEST",
                                       help="The request; unquoted words are joined. '-' reads it from stdin."),
     provider: str = typer.Option(None, "--provider", "-p", help="Use only this provider (a name from the config)."),
     model: str = typer.Option(None, "--model", "-m", help="Use this model."),

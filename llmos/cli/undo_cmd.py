@@ -9,7 +9,9 @@ def undo(
     list_: bool = typer.Option(False, "--list", "-l", help="Show the journal instead of undoing."),
     json_output: bool = typer.Option(False, "--json", help="With --list: print the journal as JSON."),
 ) -> None:
-    """Undo the last file change llmos made (delete, overwrite, move, create). Deletes come back from the trash."""
+    """Undo the last file change llmos made (delete, write, append, move, copy, create, make folder).
+
+    Deleted files come back from the trash; overwritten ones from the backup kept in the undo journal."""
     from llmos.servers.undo import UndoJournal
 
     journal = UndoJournal()

@@ -1,0 +1,67 @@
+"""The `llmos` executable. `llmos` alone goes straight to the interactive shell without loading the
+command-line parser (typer costs ~70 ms the shell does not need); everything else goes through the CLI.
+This module is the one place exceptions become exit statuses."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from llmos.errors import ExitStatus, LlmosError
+
+
+def main() -> None:
+    if len(sys.argv) == 1:
+        if os.environ.get("LLMOS_DEBUG") not in (None, "", "0"):
+            logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        from llmos.repl.app import main as shell
+
+        sys.exit(guarded(shell))
+    from llmos.cli import run_cli
+
+    sys.exit(guarded(run_cli))
+
+
+def guarded(run: Callable[[], int | None]) -> int:
+    """Run the program; turn every exception into one line on stderr and an exit status."""
+    try:
+        status = run()
+    except LlmosError as exc:
+        _error(str(exc))
+        return exc.exit_status
+    except KeyboardInterrupt:
+        _error("cancelled")
+        return ExitStatus.INTERRUPTED
+    except Exception as exc:
+        typer_status = _typer_exit(exc)
+        if typer_status is not None:
+            return typer_status
+        logging.getLogger("llmos").debug("unexpected error", exc_info=True)
+        _error(f"unexpected error: {exc} (run with --debug for details)")
+        return ExitStatus.ERROR
+    return status if isinstance(status, int) else ExitStatus.OK
+
+
+def _typer_exit(exc: Exception) -> int | None:
+    """Exit statuses for typer's own exceptions (only ever raised once the CLI is loaded)."""
+    if "typer" not in sys.modules:
+        return None
+    import typer
+    from typer.exceptions import TyperException
+
+    if isinstance(exc, typer.Abort):
+        _error("cancelled")
+        return ExitStatus.INTERRUPTED
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, TyperException):  # a bad command line: typer prints the usage and the problem
+        show = getattr(exc, "show", None)
+        show() if show else _error(exc.format_message())
+        return exc.exit_code
+    return None
+
+
+def _error(message: str) -> None:
+    print(f"llmos: {message}", file=sys.stderr)
