@@ -66,3 +66,40 @@ def test_malformed_mcp_config_file_names_file_and_line(isolated_home: Path, tmp_
     write_user_config(isolated_home, f"mcp_config_file: {bad}\n")
     out = llmos("tools")
     assert out.returncode == 2 and f"{bad}:2:" in out.stderr and "invalid JSON" in out.stderr
+
+
+def test_streamable_http_server_as_a_third_party_entry(isolated_home: Path, tmp_path: Path) -> None:
+    """`llmos mcp serve filesystem --http PORT` is a Streamable HTTP server; llmos connects to it by URL."""
+    import time
+    import urllib.request
+
+    from tests.llm_server import free_port
+
+    port = free_port()
+    (tmp_path / "shared.txt").write_text("over http")
+    write_user_config(isolated_home, f"servers:\n  filesystem:\n    roots: [{tmp_path}]\n")
+    server = subprocess.Popen([sys.executable, "-m", "llmos", "mcp", "serve", "filesystem", "--http", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/mcp", timeout=1)
+            except urllib.error.HTTPError:
+                break  # it answers (with an error for a bare GET): it is up
+            except OSError:
+                time.sleep(0.1)
+        with ReplayServer() as replay:
+            model = ScriptedModel(replay)
+            write_user_config(isolated_home, model.config(
+                NO_BUILTINS + f"mcpServers:\n  remotefs: {{type: http, url: 'http://127.0.0.1:{port}/mcp'}}\n"))
+            model.say(openai_tool_calls(("read_file", {"path": str(tmp_path / "shared.txt")})),
+                      openai_text("It says: over http."))
+            out = llmos("run", "--json", "read shared.txt")
+            result_message = model.requests()[1]["messages"][-1]["content"]
+    finally:
+        server.terminate()
+        server.wait(10)
+    calls = json.loads(out.stdout)["tool_calls"]
+    assert calls[0]["tool"] == "remotefs.read_file" and calls[0]["decision"] == "allow"
+    assert "over http" in result_message
