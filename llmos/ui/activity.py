@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmos.agent.host import ToolInfo
-from llmos.agent.loop import ToolRun
-from llmos.llm.messages import ToolCall
 from llmos.ui.stream import MarkdownStream, PlainStream, answer_stream, notice
+
+
+if TYPE_CHECKING:
+    from llmos.agent.host import ToolInfo
+    from llmos.agent.loop import ToolRun
+    from llmos.llm.messages import ToolCall
 
 
 def summarize_arguments(arguments: dict[str, Any], width: int = 60) -> str:
@@ -30,15 +33,33 @@ def summarize_result(run: ToolRun) -> str:
     return s.get("action") or "done"
 
 
+def tool_line(run: ToolRun) -> tuple[str, str]:
+    """The one line shown for a finished tool call, and its style."""
+    name = run.tool.qualified if run.tool else run.call.name
+    mark, style = ("▸", "dim") if run.ok else (("⊘", "yellow") if run.refused else ("✗", "red"))
+    return f"{mark} {name} {summarize_arguments(run.call.arguments)} … {summarize_result(run)}", style
+
+
 class CliEvents:
-    """Agent events for `llmos run`: the answer on stdout, activity on stderr."""
+    """Agent events for `llmos run`: the answer on stdout, activity as dim lines on stderr.
+    The shell's events (repl/events.py) change only where lines go."""
 
     def __init__(self) -> None:
         self._stream: PlainStream | MarkdownStream | None = None
+        self.runs: list[ToolRun] = []  # this turn's tool runs
+
+    def _open_stream(self) -> PlainStream | MarkdownStream:
+        return answer_stream()
+
+    def _line(self, text: str, style: str = "dim") -> None:
+        notice(text)
+
+    def start_turn(self) -> None:
+        self.runs = []
 
     def on_text(self, text: str) -> None:
         if self._stream is None:
-            self._stream = answer_stream()
+            self._stream = self._open_stream()
             self._stream.__enter__()
         self._stream.write(text)
 
@@ -51,14 +72,13 @@ class CliEvents:
         self.close_stream()  # a confirmation prompt may follow; it must not fight a live display
 
     def on_tool_end(self, run: ToolRun) -> None:
-        name = run.tool.qualified if run.tool else run.call.name
-        mark = "▸" if run.ok else ("✗" if not run.refused else "⊘")
-        notice(f"{mark} {name} {summarize_arguments(run.call.arguments)} … {summarize_result(run)}")
+        self.runs.append(run)
+        self._line(*tool_line(run))
 
     def on_resolution(self, text: str) -> None:
-        notice(text)
+        self._line(text)
 
     def on_warning(self, message: str) -> None:
         self.close_stream()
-        notice(f"⚠ {message}")
+        self._line(f"⚠ {message}", "yellow")
         sys.stderr.flush()
