@@ -202,3 +202,15 @@ def test_unknown_tool_name_is_told_to_the_model(model: ScriptedModel) -> None:
     out = llmos_run("--json", "format my disk")
     assert "There is no tool named 'format_disk'" in model.requests()[1]["messages"][-1]["content"]
     assert json.loads(out.stdout)["text"] == "I can't do that."
+
+
+def test_system_prompt_template_from_a_file(model: ScriptedModel, files: Path, isolated_home: Path,
+                                            tmp_path: Path) -> None:
+    template = tmp_path / "prompt.md"
+    template.write_text("You are Marvin. The user is {user}; it is {now}; unknown {placeholder} stays.")
+    write_user_config(isolated_home, model.config(ONLY_FILESYSTEM.replace("{root}", str(files)) +
+                                                  f"agent:\n  system_prompt: {template}\n"))
+    model.say(openai_text("Hello."))
+    assert llmos_run("hi").returncode == 0
+    system = model.requests()[0]["messages"][0]["content"]
+    assert system.startswith("You are Marvin. The user is ") and "{placeholder}" in system and "{now}" not in system

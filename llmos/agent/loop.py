@@ -91,6 +91,9 @@ class QuietEvents:
 
 
 def system_prompt(template: str | None = None) -> str:
+    """The system prompt: the built-in template, or the user's (`agent.system_prompt`: text or a file path)."""
+    if template and "\n" not in template and Path(template).expanduser().is_file():
+        template = Path(template).expanduser().read_text(encoding="utf-8")
     text = template or resources.files("llmos.data").joinpath("system-prompt.md").read_text(encoding="utf-8")
     values = {"now": datetime.now().astimezone().strftime("%A %Y-%m-%d %H:%M %Z"), "cwd": os.getcwd(),
               "user": getpass.getuser(), "os": f"{platform.system()} {platform.release()}",
