@@ -87,16 +87,14 @@ def ps(*loaded: tuple[str, int, int]) -> dict[str, Any]:
                         "size_vram": vram, "context_length": ctx} for name, vram, ctx in loaded]}
 
 
+_MODEL_BLOB = "sha256:dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff"
+_LICENSE_BLOB = "sha256:966de95ca8a62200913e3f8bfbf84c8494536f1b94b49166851e76644e966396"
 PULL_LLAMA32_3B = [
     {"status": "pulling manifest"},
-    {"status": "pulling dde5aa3fc5ff", "digest": "sha256:dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff",
-     "total": 2019377376},
-    {"status": "pulling dde5aa3fc5ff", "digest": "sha256:dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff",
-     "total": 2019377376, "completed": 1009688688},
-    {"status": "pulling dde5aa3fc5ff", "digest": "sha256:dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff",
-     "total": 2019377376, "completed": 2019377376},
-    {"status": "pulling 966de95ca8a6", "digest": "sha256:966de95ca8a62200913e3f8bfbf84c8494536f1b94b49166851e76644e966396",
-     "total": 1429, "completed": 1429},
+    {"status": "pulling dde5aa3fc5ff", "digest": _MODEL_BLOB, "total": 2019377376},
+    {"status": "pulling dde5aa3fc5ff", "digest": _MODEL_BLOB, "total": 2019377376, "completed": 1009688688},
+    {"status": "pulling dde5aa3fc5ff", "digest": _MODEL_BLOB, "total": 2019377376, "completed": 2019377376},
+    {"status": "pulling 966de95ca8a6", "digest": _LICENSE_BLOB, "total": 1429, "completed": 1429},
     {"status": "verifying sha256 digest"},
     {"status": "writing manifest"},
     {"status": "success"},

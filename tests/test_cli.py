@@ -157,8 +157,10 @@ def test_doctor_table_and_exit_codes(llm: LLMServer, isolated_home: Path) -> Non
     write_user_config(isolated_home, llm_config(llm))
     out = llmos("doctor", "--json")
     assert out.returncode == 0, out.stderr
-    checks = {c["name"]: c for c in json.loads(out.stdout)}
+    report = json.loads(out.stdout)
+    checks = {c["name"]: c for c in report["providers"]}
     assert checks["local"]["ok"] and MODEL_ALIAS in checks["local"]["models"]
+    assert report["machine"]["machine"]["gpus"] == [] or "gpus" in json.dumps(report["machine"])
 
     write_user_config(isolated_home, f"providers:\n  ollama:\n    base_url: http://127.0.0.1:{free_port()}\n")
     out = llmos("doctor", env={"COLUMNS": "200"})

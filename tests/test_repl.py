@@ -177,3 +177,27 @@ def test_yes_mode_and_shell_output_as_context(isolated_home: Path, files: Path) 
     user = next(m for m in first_request if m["role"] == "user")
     assert "Output of `cat" in user["content"] and "remember the milk" in user["content"]
     assert user["content"].endswith("delete old.log")
+
+
+def test_banner_shows_the_pickers_choice(isolated_home: Path) -> None:
+    from llmos.picker import survey_sync
+    from tests.ollama_wire import OllamaReplay
+
+    with OllamaReplay() as ollama:
+        write_user_config(isolated_home, "providers:\n  claude: {enabled: false}\n  openai: {enabled: false}\n"
+                          f"  ollama:\n    base_url: {ollama.url}\n" + "servers:\n" + "".join(
+                              f"  {n}: {{enabled: false}}\n" for n in ("git", "system", "apps", "browser")))
+        expected = survey_sync(load_config()).choose("default", tools=True)
+        out = io.StringIO()
+
+        async def go():
+            with create_pipe_input() as pipe:
+                pipe.send_text("/tools\r/exit\r")  # /tools waits for the background start-up
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=200, force_terminal=False))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+    banner = next(line for line in out.getvalue().splitlines() if "tools —" in line)
+    # the free-memory figure moves between two surveys; the choice itself must not
+    assert expected.model and f"ollama · {expected.model} · ctx {expected.num_ctx} · " in banner, banner
+    assert "est. " in banner and ("GPU" in banner or "RAM available" in banner)

@@ -132,6 +132,7 @@ class Agent:
                 self.events.on_resolution(r.describe())
         self._referents = "; ".join(r.describe() for r in resolutions if not r.ambiguous)
         session.add(Message("user", user_text))
+        await self.router.prepare(user_text, provider, tools=bool(self.host.tools))
         window, _counter = session.context(self.router, user_text, provider)
         # A small context gets few tools: schemas may take at most a quarter of it.
         tool_budget = min(self.settings.tool_prompt_budget, window // 4)

@@ -13,7 +13,8 @@ import sys
 import typer
 
 from llmos import __version__
-from llmos.cli import agent_cmds, config_cmd, doctor_cmd, history_cmd, mcp_cmd, run_cmd, undo_cmd, usage_cmd
+from llmos.cli import (agent_cmds, config_cmd, doctor_cmd, history_cmd, mcp_cmd, models_cmd, run_cmd, undo_cmd,
+                       usage_cmd)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success · 1 error · 2 bad usage or configuration · 3 no LLM provider could answer · "
@@ -34,6 +35,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("usage")(usage_cmd.usage)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(mcp_cmd.app, name="mcp")
+app.add_typer(models_cmd.app, name="models")
 app.command("undo")(undo_cmd.undo)
 app.command("tools")(agent_cmds.tools)
 app.command("audit")(agent_cmds.audit)

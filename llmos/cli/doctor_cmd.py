@@ -1,4 +1,5 @@
-"""`llmos doctor`: is everything llmos needs in place? A table with a fix for each problem."""
+"""`llmos doctor`: is everything llmos needs in place? Providers with a fix for each problem, the GPU, and
+what the model picker would choose."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import typer
 
 
 def doctor(json_output: bool = typer.Option(False, "--json", help="Print the checks as JSON.")) -> None:
-    """Check each configured provider (key present, reachable, models available). Exit 3 when none can answer."""
+    """Check each configured provider (key present, reachable, models available), show the GPU(s), free
+    VRAM and driver, and the model the picker would choose. Exit 3 when no provider can answer."""
     import asyncio
     import dataclasses
     import json
@@ -15,14 +17,24 @@ def doctor(json_output: bool = typer.Option(False, "--json", help="Print the che
     from llmos.config import load_config
     from llmos.errors import ExitStatus
     from llmos.health.providers import check_all
+    from llmos.picker import survey
 
-    checks = asyncio.run(check_all(load_config()))
+    config = load_config()
+
+    async def run():
+        return await asyncio.gather(check_all(config), survey(config))
+
+    checks, machine = asyncio.run(run())
+    choice = machine.choose("default", tools=True)
     if json_output:
-        json.dump([dataclasses.asdict(c) for c in checks], sys.stdout, indent=2)
+        json.dump({"providers": [dataclasses.asdict(c) for c in checks], "machine": machine.to_json(),
+                   "choice": choice.to_json()}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         from llmos.ui.doctor_view import print_checks
+        from llmos.ui.models_view import print_machine
 
         print_checks(checks)
+        print_machine(machine, choice)
     if not any(c.ok for c in checks):
         raise typer.Exit(ExitStatus.NO_PROVIDER)

@@ -71,6 +71,11 @@ SCHEMA: dict[str, Any] = {
     "agent": {"max_steps": INT, "tool_prompt_budget": INT, "tool_result_budget": INT, "all_tools_context": INT,
               "constrained": Field((bool, str), "true, false or auto"), "system_prompt": OPT_STR},
     "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})")},
+    # The VRAM-aware model picker; its own checks say more precisely what is wrong with a value.
+    "picker": {"model": OPT_STR, "num_ctx": Field((int,), "a whole number or null", nullable=True),
+               "vram_limit_mib": Field((int,), "a whole number or null", nullable=True),
+               "kv_cache_type": Field((str,), "one of f16, q8_0, q4_0", choices=("f16", "q8_0", "q4_0")),
+               "reserve_mib": INT},
     "preferences": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
     "models": MapOf(Field((str, int, float, bool, list, dict), "any value", nullable=True)),
 }
@@ -127,4 +132,8 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r} (a {type(value).__name__})"
+    return f"{value!r} ({article(type(value).__name__)})"
+
+
+def article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"

@@ -9,6 +9,7 @@ from llmos.conversation.history import Conversation
 from llmos.conversation.references import References, Resolution
 from llmos.conversation.store import SessionStore
 from llmos.conversation.tokens import TokenCounter
+from llmos.llm.classify import classify
 from llmos.llm.messages import ChatResult, Message
 from llmos.llm.router import Router
 
@@ -65,8 +66,8 @@ class ChatSession:
     def context(self, router: Router, text: str, provider: str | None) -> tuple[int, TokenCounter]:
         """The context window of the model about to be used, and the token counter for that model."""
         config, model = router.first_route(text, provider)
-        window = (config.num_ctx if config.type == "ollama" else
-                  config.context_window or DEFAULT_WINDOWS.get(config.type, 8192)) if config else 8192
+        window = (router.context_window(config, classify(text).tier) or DEFAULT_WINDOWS.get(config.type, 8192)
+                  if config else 8192)
         return window, self.counter(config.type if config else "", model)
 
     def budget(self, router: Router, text: str, provider: str | None, system: str, tool_tokens: int

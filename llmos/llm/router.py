@@ -8,9 +8,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from llmos.config import Config, ProviderConfig
-from llmos.errors import ErrorKind, NoProviderAvailable, ProviderError, UsageError
+from llmos.errors import ErrorKind, LlmosError, NoProviderAvailable, ProviderError, UsageError
 from llmos.llm.classify import Task, classify
 from llmos.llm.messages import ChatRequest, ChatResult, Done, TextDelta, ToolCall, ToolCallEvent, Usage
 from llmos.llm.providers import create_provider
@@ -41,6 +42,8 @@ class Router:
         self._provider_configs = {n: p for n, p in config.providers().items() if p.enabled}
         self._providers: dict[str, Provider] = {}
         self._down_until: dict[str, float] = {}  # health cache: providers that just failed to connect
+        self._survey: Any = None  # the model picker's view of this machine and Ollama, taken once
+        self.choices: dict[tuple[str, bool], Any] = {}  # (tier, tools) -> the picker's Choice
         self._sleep = sleep
         self._clock = clock
 
@@ -76,8 +79,50 @@ class Router:
             config = self._provider_configs[name]
             if config.api_key_env and not config.api_key and config.type != "openai-compatible":
                 continue
-            return config, self.config.router.model or config.model_for(task.tier) or ""
+            picked = self.picked(config, task.tier)
+            return config, self.config.router.model or (picked.model if picked else None) or \
+                config.model_for(task.tier) or ""
         return None, ""
+
+    def picked(self, config: ProviderConfig, tier: str) -> Any:
+        """The picker's choice for a local Ollama provider and tier, once ``prepare`` has made it."""
+        if config.type != "ollama":
+            return None
+        choice = self.choices.get((tier, True)) or self.choices.get((tier, False))
+        return choice if choice is not None and choice.model else None
+
+    def context_window(self, config: ProviderConfig, tier: str = "default") -> int | None:
+        """What the model will be given: for Ollama the num_ctx llmos sends (the picker's, else config)."""
+        if config.type == "ollama":
+            picked = self.picked(config, tier)
+            return self._num_ctx(config, picked, picked.model if picked else None)
+        return config.context_window
+
+    def _num_ctx(self, config: ProviderConfig, picked: Any, model: str | None) -> int:
+        """A num_ctx the person set in their config wins; else the picker's for that model; else the default."""
+        origin = self.config.origins.get(f"providers.{config.name}.num_ctx")
+        if origin is not None and origin.layer != "default":
+            return config.num_ctx
+        return picked.num_ctx if picked is not None and picked.model == model else config.num_ctx
+
+    async def prepare(self, text: str, provider: str | None = None, tools: bool = False,
+                      tier: str | None = None) -> None:
+        """Let the VRAM-aware picker choose model, num_ctx and GPU layers when Ollama is to answer."""
+        tier = tier or classify(text).tier
+        config, _model = self.first_route(text, provider)
+        if config is None or config.type != "ollama" or (tier, tools) in self.choices:
+            return
+        try:
+            if self._survey is None:
+                from llmos.picker import survey
+
+                self._survey = await survey(self.config)
+            self.choices[(tier, tools)] = self._survey.choose(tier, tools=tools)
+        except LlmosError:
+            raise  # a bad picker setting: the person has to hear about it
+        except Exception:  # the picker is advice: without it the configured model and num_ctx are used
+            log.debug("model picker failed", exc_info=True)
+            self.choices[(tier, tools)] = None
 
     async def chat(self, request: ChatRequest, *, text_for_routing: str = "", provider: str | None = None,
                    on_text: Callable[[str], None] | None = None,
@@ -91,14 +136,18 @@ class Router:
             if problem:
                 failures.append(ProviderError(name, ErrorKind.AUTH_FAILED, problem, transient=False))
                 continue
+            picked = self.picked(p.config, task.tier)
             try:
-                model = self.config.router.model or request.model or await self._model_for(p, task)
+                model = self.config.router.model or request.model or (picked.model if picked else None) or \
+                    await self._model_for(p, task)
             except ProviderError as exc:
                 failures.append(exc)
                 self._note_failure(exc)
                 continue
-            routed = replace(request, model=model,
-                             num_ctx=request.num_ctx or (p.config.num_ctx if p.config.type == "ollama" else None))
+            num_ctx = None
+            if p.config.type == "ollama":  # always explicit: Ollama's own default silently truncates prompts
+                num_ctx = request.num_ctx or self._num_ctx(p.config, picked, model)
+            routed = replace(request, model=model, num_ctx=num_ctx)
             try:
                 result = await self._with_retries(p, routed, on_text)
             except _MidStreamFailure as stop:

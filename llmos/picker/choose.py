@@ -1,18 +1,21 @@
 """Which installed model to run, at what context size, and how much of it on the GPU.
 
 Order of preference: the most capable model that fits wholly on the GPU at a useful context (≥ 4096 tokens
-for tool use, then the largest of 4096/8192/16384/32768 that still fits), else the best partial offload,
-else the CPU. Capability is judged by parameter count; tool-using turns only consider models whose Ollama
-``capabilities`` include "tools" when any is installed. An explicit model, context or VRAM limit in the
-configuration is never overridden: the picker only warns when it will not fit.
+for tool use and for thinking models, 2048 for plain chat; then the largest of 8192/16384/32768 that still
+fits), else the best partial offload, else the CPU. Capability is judged by parameter count; tool-using turns
+only consider models whose Ollama ``capabilities`` include "tools" when any is installed; thinking models go
+to the reasoning tier first and last elsewhere. A model Ollama holds wholly on the GPU right now counts as
+fitting at its window. An explicit model, context or VRAM limit in the configuration is never overridden:
+the picker only warns when it will not fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from llmos.config.schema import article
 from llmos.errors import ConfigError
 from llmos.picker.detect import MIB, Machine
 from llmos.picker.estimate import (GIB, GPU_RESERVE_BYTES, KV_BYTES_PER_ELEMENT, Estimate, ModelSpec,
@@ -45,6 +48,7 @@ class Settings:
     kv_cache_type: str = "f16"  # what the Ollama server uses (OLLAMA_KV_CACHE_TYPE; needs flash attention)
     reserve_mib: int = GPU_RESERVE_BYTES // MIB  # per-GPU memory the engine keeps free
     warnings: tuple[str, ...] = ()
+    model_key: str = "picker.model"  # the setting that pinned ``model``, for messages
 
     @classmethod
     def from_config(cls, config: Any) -> Settings:
@@ -61,7 +65,7 @@ class Settings:
         def fail(key: str, expected: str) -> ConfigError:
             value = raw[key]
             return ConfigError(f"{_where(origins, 'picker.' + key)}picker.{key}: expected {expected}, "
-                               f"got {value!r} (a {type(value).__name__})")
+                               f"got {value!r} ({article(type(value).__name__)})")
 
         model = raw.get("model")
         if model is not None and (not isinstance(model, str) or not model.strip()):
@@ -148,9 +152,10 @@ def gib(n: int) -> str:
 
 
 def plan(spec: ModelSpec, budget: Budget, settings: Settings, *, min_ctx: int,
-         loaded_ctx: int | None = None) -> Estimate:
+         loaded: LoadedModel | None = None) -> Estimate:
     """The best placement of one model: the largest context step that fits wholly on the GPU, else a partial
-    offload at the smallest useful context, else the CPU."""
+    offload at the smallest useful context, else the CPU. A model Ollama already holds wholly on the GPU is
+    proof it fits at its window: it is kept there unless a larger window fits (a reload costs seconds)."""
     top = spec.arch.context_length or CTX_STEPS[0]
     if settings.num_ctx:
         steps: tuple[int, ...] = (settings.num_ctx,)
@@ -164,20 +169,13 @@ def plan(spec: ModelSpec, budget: Budget, settings: Settings, *, min_ctx: int,
                         kv_type=settings.kv_cache_type, reserve_bytes=settings.reserve_mib * MIB,
                         gpu_count=budget.gpu_count, unified=budget.unified)
 
-    best: Estimate | None = None
-    for ctx in reversed(steps):
-        e = at(ctx)
-        if e.fits:
-            best = e
-            break
-    if best is None:
-        return at(steps[0])
-    # The model is already loaded with a larger window: keep it, a reload costs seconds.
-    if loaded_ctx and loaded_ctx > best.num_ctx and budget.gpu_free is not None and not settings.num_ctx:
-        again = at(loaded_ctx)
-        if again.fits:
-            return again
-    return best
+    best = next((e for e in map(at, reversed(steps)) if e.fits), None)
+    resident = (loaded is not None and budget.gpu_free is not None and not settings.num_ctx
+                and 0 < loaded.size_bytes <= loaded.vram_bytes and loaded.context_length >= min_ctx)
+    if resident and loaded and (best is None or best.num_ctx <= loaded.context_length):
+        e = at(loaded.context_length)
+        return replace(e, device="gpu", gpu_layers=e.total_layers, slowdown=1.0, loaded_bytes=loaded.vram_bytes)
+    return best or at(steps[0])
 
 
 def _rank(spec: ModelSpec, tier: str) -> tuple[Any, ...]:
@@ -202,8 +200,9 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
     if settings.vram_limit_mib is not None and not machine.gpus:
         warnings.append("picker.vram_limit_mib is set but no GPU was found: models run on the CPU")
     models = [m for m in installed if m.can_chat]
+    resident = {m.name: m for m in loaded}
     if settings.model:
-        return _pinned(settings, models, budget, min_ctx, warnings, catalog or {})
+        return _pinned(settings, models, budget, min_ctx, warnings, catalog or {}, resident, tools)
     if not models:
         free = budget.gpu_free if budget.gpu_free is not None else budget.ram_free
         return Choice(None, settings.num_ctx or min_ctx, 0, 0, 0, free, "none",
@@ -215,8 +214,7 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
             models = with_tools
         else:
             warnings.append("no installed model supports tools (Ollama capabilities): tool calls may fail")
-    ctx_of = {m.name: m.context_length for m in loaded}
-    plans = [plan(m, budget, settings, min_ctx=min_ctx, loaded_ctx=ctx_of.get(m.name)) for m in models]
+    plans = [plan(m, budget, settings, min_ctx=min_ctx, loaded=resident.get(m.name)) for m in models]
     by_name = {m.name: m for m in models}
 
     def best(group: list[Estimate]) -> Estimate:
@@ -239,26 +237,29 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
     if settings.num_ctx and not chosen.fits:
         warnings.append(f"picker.num_ctx {settings.num_ctx} does not fit {chosen.model} in "
                         f"{gib(chosen.free_bytes)} GiB (needs {gib(chosen.need_bytes)} GiB): {_layers(chosen)}")
-    return _choice(chosen, warnings, pinned=False)
+    return _choice(chosen, warnings)
 
 
 def _pinned(settings: Settings, models: list[ModelSpec], budget: Budget, min_ctx: int, warnings: list[str],
-            catalog: Mapping[str, ModelSpec]) -> Choice:
+            catalog: Mapping[str, ModelSpec], loaded: Mapping[str, LoadedModel], tools: bool) -> Choice:
     name = settings.model or ""
     spec = next((m for m in models if m.name == name), None) or catalog.get(name)
     if not any(m.name == name for m in models):
-        warnings.append(f"picker.model {name} is not installed: `llmos models pull {name}`")
+        warnings.append(f"{settings.model_key} {name} is not installed: `llmos models pull {name}`")
+    if spec is not None and tools and not spec.tools:
+        warnings.append(f"{settings.model_key} {name} does not support tools (Ollama capabilities): "
+                        "tool calls may fail")
     if spec is None:
         ctx = settings.num_ctx or min_ctx
         return Choice(name, ctx, 0, 0, 0, budget.gpu_free or budget.ram_free, "none",
-                      f"{name} · ctx {ctx} · pinned by picker.model (no metadata to estimate memory)",
+                      f"{name} · ctx {ctx} · pinned by {settings.model_key} (no metadata to estimate memory)",
                       tuple(warnings), pinned=True)
-    e = plan(spec, budget, settings, min_ctx=min_ctx)
+    e = plan(spec, budget, settings, min_ctx=min_ctx, loaded=loaded.get(name))
     if not e.fits:
         where = "VRAM" if e.has_gpu else "RAM"
-        warnings.append(f"picker.model {name} does not fit in {gib(e.free_bytes)} GiB free {where} at ctx "
-                        f"{e.num_ctx} (needs {gib(e.need_bytes)} GiB): {_layers(e)}")
-    return _choice(e, warnings, pinned=True)
+        warnings.append(f"{settings.model_key} {name} does not fit in {gib(e.free_bytes)} GiB free {where} at "
+                        f"ctx {e.num_ctx} (needs {gib(e.need_bytes)} GiB): {_layers(e)}")
+    return _choice(e, warnings, pinned_by=settings.model_key)
 
 
 def _layers(e: Estimate) -> str:
@@ -270,13 +271,17 @@ def _layers(e: Estimate) -> str:
     return text
 
 
-def _choice(e: Estimate, warnings: list[str], *, pinned: bool) -> Choice:
+def _choice(e: Estimate, warnings: list[str], *, pinned_by: str | None = None) -> Choice:
     where = "free" if e.has_gpu else "RAM available"
-    reason = f"{e.model} · ctx {e.num_ctx} · {_layers(e)} · est. {gib(e.need_bytes)} GiB of {gib(e.free_bytes)} GiB {where}"
-    if pinned:
-        reason += " · pinned by picker.model"
+    if e.loaded_bytes is not None:
+        memory = f"loaded now, {gib(e.loaded_bytes)} GiB in VRAM"
+    else:
+        memory = f"est. {gib(e.need_bytes)} GiB of {gib(e.free_bytes)} GiB {where}"
+    reason = f"{e.model} · ctx {e.num_ctx} · {_layers(e)} · {memory}"
+    if pinned_by:
+        reason += f" · pinned by {pinned_by}"
     return Choice(e.model, e.num_ctx, e.gpu_layers, e.total_layers, e.need_bytes, e.free_bytes, e.device, reason,
-                  tuple(warnings), pinned, e)
+                  tuple(warnings), pinned_by is not None, e)
 
 
 @dataclass(frozen=True)
@@ -289,7 +294,7 @@ class Fit:
 
     @property
     def verdict(self) -> str:
-        return verdict(self.estimate)
+        return verdict(self.estimate, self.spec)
 
     def to_json(self) -> dict[str, Any]:
         s = self.spec
@@ -299,7 +304,9 @@ class Fit:
                 "estimate": self.estimate.to_json()}
 
 
-def verdict(e: Estimate) -> str:
+def verdict(e: Estimate, spec: ModelSpec | None = None) -> str:
+    if spec is not None and not spec.can_chat:
+        return "embedding model: not for chat"
     if e.fits:
         return "fits on GPU" if e.has_gpu else "runs on CPU"
     if e.device == "partial":
@@ -315,8 +322,7 @@ def assess(spec: ModelSpec, machine: Machine, settings: Settings = Settings(), *
     loaded = list(loaded)
     budget = Budget.of(machine, loaded, settings.vram_limit_mib)
     if num_ctx is not None:
-        settings = Settings(settings.model, num_ctx, settings.vram_limit_mib, settings.kv_cache_type,
-                            settings.reserve_mib)
-    ctx_of = {m.name: m.context_length for m in loaded}
-    e = plan(spec, budget, settings, min_ctx=min_context("default", tools), loaded_ctx=ctx_of.get(spec.name))
+        settings = replace(settings, num_ctx=num_ctx, warnings=())
+    resident = {m.name: m for m in loaded}
+    e = plan(spec, budget, settings, min_ctx=min_context("default", tools), loaded=resident.get(spec.name))
     return Fit(spec, installed, e)

@@ -104,6 +104,7 @@ class Estimate:
     free_bytes: int  # GPU memory available, or RAM available when there is no GPU
     device: str  # gpu (every layer), partial, cpu
     slowdown: float | None = None  # decode time relative to all layers on the GPU; None without a GPU
+    loaded_bytes: int | None = None  # loaded in Ollama now, wholly on the GPU, using this much VRAM
 
     @property
     def has_gpu(self) -> bool:
@@ -125,7 +126,7 @@ class Estimate:
                 "graph_bytes": self.graph_bytes, "reserve_bytes": self.reserve_bytes,
                 "need_bytes": self.need_bytes, "free_bytes": self.free_bytes, "device": self.device,
                 "fits": self.fits, "gpu_layers": self.gpu_layers, "total_layers": self.total_layers,
-                "slowdown": self.slowdown}
+                "slowdown": self.slowdown, "loaded_vram_bytes": self.loaded_bytes}
 
 
 def kv_cache_bytes(arch: Arch, n_ctx: int, kv_type: str = "f16", n_batch: int = N_BATCH) -> int:

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,9 +102,16 @@ class Survey:
     ollama_url: str | None
     ollama_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    pins: dict[str, tuple[str, str]] = field(default_factory=dict)  # tier -> (model, the key that chose it)
 
     def choose(self, tier: str = "default", *, tools: bool = False) -> Choice:
-        choice = choose(self.installed, self.machine, tier=tier, tools=tools, settings=self.settings,
+        """The choice for a turn. A model the person chose (picker.model, then router.model, then the tier's
+        providers.<ollama>.models entry when set outside the built-in defaults) is kept, with its fit."""
+        settings = self.settings
+        if not settings.model and tier in self.pins:
+            model, key = self.pins[tier]
+            settings = replace(settings, model=model, model_key=key)
+        choice = choose(self.installed, self.machine, tier=tier, tools=tools, settings=settings,
                         loaded=self.loaded, catalog=CATALOG)
         if self.ollama_error and not self.installed:
             return Choice(choice.model, choice.num_ctx, 0, 0, 0, choice.free_bytes, "none",
@@ -114,11 +121,12 @@ class Survey:
 
     def spec_for(self, name: str) -> ModelSpec | None:
         """An installed model by name (``llama3.2`` also finds ``llama3.2:latest``), else the catalog's."""
-        for candidate in (name, f"{name}:latest"):
+        known = lookup(name)
+        for candidate in (name, f"{name}:latest", known.name if known else ""):
             found = next((m for m in self.installed if m.name == candidate), None)
             if found:
                 return found
-        return lookup(name)
+        return known
 
     def fits(self, *, tools: bool = True) -> list[Fit]:
         """Installed models, then catalog models not installed, each at the context the picker would use."""
@@ -133,8 +141,7 @@ class Survey:
         already installed)."""
         pool = {**{m.name: m for m in CATALOG.values()}, **{m.name: m for m in self.installed}}
         names = {m.name for m in self.installed}
-        settings = Settings(None, self.settings.num_ctx, self.settings.vram_limit_mib,
-                            self.settings.kv_cache_type, self.settings.reserve_mib)
+        settings = replace(self.settings, model=None, warnings=())
         out = []
         for tier, tools in (("default", True), ("fast", True), ("reasoning", False)):
             choice = choose(pool.values(), self.machine, tier=tier, tools=tools, settings=settings,
@@ -150,6 +157,23 @@ class Survey:
                 "notes": self.notes}
 
 
+def explicit_models(config: Config) -> dict[str, tuple[str, str]]:
+    """Per tier, a model the person chose and the key that says so: router.model (--model, LLMOS_MODEL), else
+    providers.<ollama>.models.<tier> when it was set outside the built-in defaults."""
+    from llmos.picker.choose import TIERS
+
+    if config.router.model:
+        return {tier: (config.router.model, "router.model") for tier in TIERS}
+    provider = next((p for p in config.providers().values() if p.type == "ollama" and p.enabled), None)
+    pins = {}
+    for tier in TIERS if provider else ():
+        key = f"providers.{provider.name}.models.{tier}"  # type: ignore[union-attr]
+        origin, value = config.origins.get(key), config.get(key)
+        if value and origin is not None and origin.layer != "default":
+            pins[tier] = (str(value), key)
+    return pins
+
+
 def ollama_client(config: Config, read_timeout_s: float = TIMEOUT_S
                   ) -> tuple[ollama.AsyncClient | None, str | None, list[str]]:
     """A client for the first enabled Ollama provider (the SDK is imported here, not at start-up)."""
@@ -159,8 +183,12 @@ def ollama_client(config: Config, read_timeout_s: float = TIMEOUT_S
     import httpx
     import ollama
 
+    host = provider.base_url or os.environ.get("OLLAMA_HOST") or ""
+    # httpx builds a TLS context with the CA bundle for every client (~18 ms, most of the picker's start-up
+    # cost); a plain-http Ollama never uses it, so skip it there. https keeps full verification.
+    tls = {} if host.lower().startswith("https://") else {"verify": False}
     client = ollama.AsyncClient(host=provider.base_url, headers=provider.headers or None,
-                                timeout=httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S))
+                                timeout=httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S), **tls)
     url = str(client._client.base_url).rstrip("/")  # noqa: SLF001 - the SDK's resolution of host/OLLAMA_HOST
     notes = []
     if not any(h in url for h in ("://127.", "://localhost", "://[::1]")):
@@ -209,10 +237,15 @@ async def survey(config: Config, *, vram_mib: int | None = None, probes: Probes 
     loaded: list[LoadedModel] = []
     error = None
     if client is not None:
+        import httpx
+        import ollama
+
         try:
             installed, loaded = await asyncio.gather(_installed(client, cache or MetadataCache(), notes),
                                                      _loaded(client))
-        except Exception as exc:  # unreachable, timed out, not an Ollama server: the picker has nothing to pick
+        # Unreachable, timed out, or not an Ollama server (ValueError: an answer of the wrong shape): there
+        # is nothing to pick from; anything else is a bug and surfaces as one.
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError, ValueError) as exc:
             error = _describe(exc)
         finally:
             await client.close()
@@ -220,7 +253,7 @@ async def survey(config: Config, *, vram_mib: int | None = None, probes: Probes 
     if vram_mib is not None:
         machine = machine.with_card(vram_mib)
         loaded = []  # a what-if card holds nothing yet
-    return Survey(machine, installed, loaded, settings, url, error, notes + list(settings.warnings))
+    return Survey(machine, installed, loaded, settings, url, error, notes, explicit_models(config))
 
 
 def _describe(exc: Exception) -> str:

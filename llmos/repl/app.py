@@ -95,6 +95,7 @@ class Repl:
         agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
         await agent.host.ready()
         self._agent = agent
+        await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
         await self._check_provider()
         self.console.print(self._banner(), style="dim", markup=False, highlight=False)
         return agent
@@ -125,8 +126,12 @@ class Repl:
         if provider is None:
             parts.append("no provider configured")
         else:
-            context = provider.num_ctx if provider.type == "ollama" else provider.context_window
-            parts += [provider.name, model or "?"] + ([f"ctx {context}"] if context else [])
+            picked = self.router.choices.get(("default", True))
+            if picked is not None:  # "llama3.2:3b · ctx 4096 · 29/29 layers on GPU · est. 3.1 GiB of 3.7 GiB free"
+                parts += [provider.name, picked.reason]
+            else:
+                context = self.router.context_window(provider)
+                parts += [provider.name, model or "?"] + ([f"ctx {context}"] if context else [])
             if self.offline:
                 parts.append(f"{provider.name} is unreachable")
         agent = self._agent

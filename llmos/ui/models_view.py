@@ -84,7 +84,7 @@ def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
         name = Text(("● " if f.installed else "  ") + s.name, style="bold" if s.name == choice.model else "")
         table.add_row(name, _size(s.weights_bytes), s.quant or "–", _ctx(s.arch.context_length),
                       "✔" if s.tools else "–", f"{e.need_bytes / GIB:.1f} GiB @ {_ctx(e.num_ctx)}",
-                      _short_verdict(e))
+                      _short_verdict(e) if s.can_chat else Text("embeddings only", style="dim"))
     console.print(table)
     console.print("[dim]`llmos models fit MODEL` explains one estimate; `llmos models recommend` suggests "
                   "what to pull.[/]")
@@ -97,17 +97,17 @@ def print_fit(fit: Fit, ladder: list[Estimate], survey: Survey) -> None:
     where = ("what-if card" if m.hypothetical else "GPU") if m.gpus else "no GPU (CPU, system RAM)"
     console.print(f"[bold]{s.name}[/] — {s.quant or '?'} · {s.params / 1e9:.2f}B parameters · "
                   f"{_size(s.weights_bytes)} · metadata from {s.source} · {where}")
-    console.print(f"  architecture {a.name}: {a.block_count} layers, {a.head_count} heads, {a.head_count_kv} KV heads, "
-                  f"head size {a.key_length}/{a.value_length}, embedding {a.embedding_length}, "
-                  f"max context {a.context_length:,}" + (f", sliding window {a.sliding_window}" if a.sliding_window
-                                                         else ""))
+    window = f", sliding window {a.sliding_window}" if a.sliding_window else ""
+    console.print(f"  architecture {a.name}: {a.block_count} layers, {a.head_count} heads, "
+                  f"{a.head_count_kv} KV heads, head size {a.key_length}/{a.value_length}, "
+                  f"embedding {a.embedding_length}, max context {a.context_length:,}{window}")
     table = Table(title=f"at ctx {e.num_ctx}", title_justify="left", show_header=False, box=None)
     table.add_column(justify="left")
     table.add_column(justify="right")
     table.add_column(justify="left", style="dim")
     table.add_row("weights", _gib(e.weights_bytes), "the model file")
-    table.add_row("KV cache", _gib(e.kv_bytes), f"{e.num_ctx} × {a.block_count} layers × {a.head_count_kv} KV heads × "
-                  f"({a.key_length}+{a.value_length}) × {e.kv_type}")
+    table.add_row("KV cache", _gib(e.kv_bytes), f"{e.num_ctx} × {a.block_count} layers × {a.head_count_kv} KV "
+                  f"heads × ({a.key_length}+{a.value_length}) × {e.kv_type}")
     table.add_row("compute graph", _gib(e.graph_bytes), "Ollama's estimate for this architecture")
     table.add_row("engine reserve", _gib(e.reserve_bytes), "per-GPU minimum + one layer of buffer"
                   if e.has_gpu else "none on the CPU")
