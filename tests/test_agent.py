@@ -57,6 +57,7 @@ def test_read_only_call_runs_and_its_result_reaches_the_model(model: ScriptedMod
     assert result["tool_calls"] == [{"tool": "filesystem.find_largest", "arguments": {"path": str(files), "count": 5},
                                      "decision": "allow", "by": "annotation", "ok": True}]
     first, second = model.requests()
+    assert first["max_tokens"] == 1024  # the answer may take the room kept for it, never more
     offered = {t["function"]["name"] for t in first["tools"]}
     assert "find_largest" in offered and len(offered) < 15  # retrieval offers a few relevant tools, not all
     tool_message = second["messages"][-1]

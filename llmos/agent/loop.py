@@ -152,7 +152,7 @@ class Agent:
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
             history = await session.window(self.router, budget, counter)
-            request = self._request(system, history, tools)
+            request = self._request(system, history, tools, session.answer_tokens(window))
             chat = await self.router.chat(request, text_for_routing=user_text, provider=provider,
                                           on_text=None if self.settings.constrained else self.events.on_text)
             session.learn(counter, request.messages, chat, tool_tokens)
@@ -178,12 +178,13 @@ class Agent:
 
     # ---- one model step ----------------------------------------------------------------------------------
 
-    def _request(self, system: str, history: list[Message], tools: list[ToolInfo]) -> ChatRequest:
+    def _request(self, system: str, history: list[Message], tools: list[ToolInfo], answer_tokens: int
+                 ) -> ChatRequest:
         messages = [Message("system", system), *history]
         if self.settings.constrained:
-            return ChatRequest(messages, json_schema=_decision_schema(tools), max_tokens=400)
+            return ChatRequest(messages, json_schema=_decision_schema(tools), max_tokens=min(400, answer_tokens))
         specs = [ToolSpec(t.exposed, t.description, t.input_schema) for t in tools]
-        return ChatRequest(messages, tools=specs, stream=self.settings.stream)
+        return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens)
 
     def _decode(self, chat: ChatResult, by_name: dict[str, ToolInfo]) -> tuple[str, list[ToolCall]]:
         if self.settings.constrained:

@@ -75,8 +75,12 @@ class ChatSession:
         """Tokens left for the history: the context window minus the system prompt, the tool schemas offered
         and the answer's reserve (at most a fifth of a small window)."""
         window, counter = self.context(router, text, provider)
-        reserve = min(self.reserve_tokens, window // 5)
-        return window - counter.count(system) - tool_tokens - reserve, counter
+        return window - counter.count(system) - tool_tokens - self.answer_tokens(window), counter
+
+    def answer_tokens(self, window: int) -> int:
+        """The room kept for the answer, which is also the most the answer may take: a prompt that fits plus
+        an answer that fits never exceeds the context, whatever the server would do."""
+        return min(self.reserve_tokens, window // 5)
 
     async def window(self, router: Router, budget: int, counter: TokenCounter) -> list[Message]:
         """The history to send: compacted when it grows past the threshold, trimmed to fit in any case."""
