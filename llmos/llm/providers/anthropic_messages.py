@@ -10,7 +10,7 @@ import httpx2
 
 from llmos.errors import ErrorKind, ProviderError
 from llmos.llm.messages import ChatRequest, Done, Message, StreamEvent, TextDelta, ToolCallEvent, Usage
-from llmos.llm.providers.base import (Provider, estimate_usage, kind_for_status, parse_arguments,
+from llmos.llm.providers.base import (Provider, estimate_usage, kind_for_status, parse_arguments, retry_after,
                                       single_result, unavailable)
 
 if TYPE_CHECKING:
@@ -169,12 +169,4 @@ def _status_error(provider: str, exc: anthropic.APIStatusError) -> ProviderError
     if status < 400:  # an error event inside a successful stream: the error type says what happened
         status, where = _STATUS_FOR_TYPE.get(exc.type or "", 500), f"{exc.type} mid-stream"
     detail = f"{where}: {message.splitlines()[0][:200]}" if message else where
-    return ProviderError(provider, kind_for_status(status, message), detail, _retry_after(exc))
-
-
-def _retry_after(exc: anthropic.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after") if exc.response is not None else None
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+    return ProviderError(provider, kind_for_status(status, message), detail, retry_after(exc.response))

@@ -63,6 +63,15 @@ def kind_for_status(status: int, message: str = "") -> ErrorKind:
     return ErrorKind.BAD_REQUEST
 
 
+def retry_after(response: Any) -> float | None:
+    """Seconds from a Retry-After header (the seconds form; rate limits use it), when there is one."""
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 def parse_arguments(name: str, raw: str | dict[str, Any] | None, call_id: str) -> ToolCall:
     """A tool call from wire arguments; unparseable JSON is kept in ``malformed`` for repair upstream."""
     if isinstance(raw, dict):

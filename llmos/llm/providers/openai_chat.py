@@ -10,7 +10,8 @@ import openai
 
 from llmos.errors import ErrorKind, ProviderError
 from llmos.llm.messages import ChatRequest, Done, Message, StreamEvent, TextDelta, ToolCall, ToolCallEvent, Usage
-from llmos.llm.providers.base import Provider, estimate_usage, kind_for_status, parse_arguments, single_result, unavailable
+from llmos.llm.providers.base import (Provider, estimate_usage, kind_for_status, parse_arguments, retry_after,
+                                      single_result, unavailable)
 
 
 class OpenAIChatProvider(Provider):
@@ -42,7 +43,7 @@ class OpenAIChatProvider(Provider):
                 await stream.close()
         except openai.APIStatusError as exc:
             raise ProviderError(self.name, kind_for_status(exc.status_code, str(exc.message)), _detail(exc),
-                                _retry_after(exc)) from exc
+                                retry_after(exc.response)) from exc
         except openai.APITimeoutError as exc:
             raise ProviderError(self.name, ErrorKind.TIMEOUT, f"no answer within {self.config.timeout:g}s") from exc
         except openai.APIConnectionError as exc:
@@ -153,11 +154,3 @@ def _wire_message(m: Message) -> dict[str, Any]:
 
 def _detail(exc: openai.APIStatusError) -> str:
     return f"HTTP {exc.status_code}: {str(exc.message).splitlines()[0][:200]}"
-
-
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after") if exc.response is not None else None
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
