@@ -13,7 +13,7 @@ from llmos.errors import ExitStatus, LlmosError
 
 
 def main() -> None:
-    if len(sys.argv) == 1:
+    if len(sys.argv) == 1 and "_LLMOS_COMPLETE" not in os.environ:  # completion requests come with no args
         if os.environ.get("LLMOS_DEBUG") not in (None, "", "0"):
             logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
         from llmos.repl.app import main as shell

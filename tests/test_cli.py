@@ -166,3 +166,12 @@ def test_doctor_table_and_exit_codes(llm: LLMServer, isolated_home: Path) -> Non
     out = llmos("doctor", env={"COLUMNS": "200"})
     assert out.returncode == 3
     assert "ollama serve" in out.stdout and "ANTHROPIC_API_KEY" in out.stdout
+
+
+def test_shell_completion_answers_for_commands_and_subcommands() -> None:
+    script = llmos("--show-completion")
+    assert script.returncode == 0 and "_llmos_completion" in script.stdout
+    commands = llmos(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos con", "COMP_CWORD": "1"})
+    assert commands.stdout.split() == ["config"]
+    sub = llmos(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos models f", "COMP_CWORD": "2"})
+    assert sub.stdout.split() == ["fit"]
