@@ -68,7 +68,7 @@ def _root(
 
 
 def run_cli() -> int | None:
-    return app(standalone_mode=False)
+    return app(standalone_mode=False, prog_name="llmos")  # also under `python -m llmos`
 
 
 def main() -> None:
