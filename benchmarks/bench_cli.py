@@ -1,4 +1,5 @@
-"""CLI start-up benchmarks: cold start of `llmos --help/--version`, and `llmos run` start to first request.
+"""CLI start-up benchmarks: cold start of `llmos --help/--version`, and `llmos run` start to the chat request
+on the wire (with tools, and with --no-tools).
 
 Run: .venv/bin/python benchmarks/bench_cli.py [--runs N] [--llm PATH_TO_llm]
 Figures go into benchmarks/README.md by hand, with the machine they came from.
@@ -28,13 +29,14 @@ def time_command(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
     return times
 
 
-def first_request_times(kind: str, runs: int, env: dict[str, str], home: Path) -> list[float]:
-    """Spawn `llmos run` against a loopback listener and time spawn → request bytes arriving."""
+def first_request_times(kind: str, runs: int, env: dict[str, str], home: Path, extra: list[str]) -> list[float]:
+    """Spawn `llmos run` against a loopback listener and time spawn → the chat request's bytes arriving."""
     times = []
     for _ in range(runs):
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
+        listener.listen(8)
+        listener.settimeout(0.2)
         port = listener.getsockname()[1]
         url = f"http://127.0.0.1:{port}" + ("/v1" if kind == "openai-compatible" else "")
         config = home / "config" / "llm-os" / "llm.yaml"
@@ -43,17 +45,25 @@ def first_request_times(kind: str, runs: int, env: dict[str, str], home: Path) -
                           f"  openai: {{enabled: false}}\n  bench:\n    type: {kind}\n    base_url: {url}\n"
                           "    models: {default: m}\n")
         arrived: list[float] = []
+        done = threading.Event()
 
         def accept() -> None:
-            conn, _ = listener.accept()
-            conn.recv(65536)
-            arrived.append(time.perf_counter())
-            conn.close()  # the run then fails; only the arrival time matters here
+            while not done.is_set():  # answer nothing: every request fails at once, the run exits
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    continue
+                head = conn.recv(65536)
+                if b"chat" in head.split(b"\r\n", 1)[0]:  # the chat request itself, not the picker's look-ups
+                    arrived.append(time.perf_counter())
+                conn.close()
 
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "llmos", "run", "hello"], capture_output=True, env=env, timeout=60)
+        subprocess.run([sys.executable, "-m", "llmos", "run", *extra, "hello"], capture_output=True, env=env,
+                       timeout=120)
+        done.set()
         thread.join(5)
         listener.close()
         if arrived:
@@ -82,7 +92,9 @@ def main() -> None:
         if args.llm:
             report("llm --help (PyPI llm, for comparison)", time_command([args.llm, "--help"], args.runs, env))
         for kind in ("ollama", "openai-compatible"):
-            report(f"llmos run → first request ({kind})", first_request_times(kind, max(5, args.runs // 2), env, home))
+            for extra in ([], ["--no-tools"]):
+                label = f"llmos run {' '.join(extra) + ' ' if extra else ''}→ chat request ({kind})"
+                report(label, first_request_times(kind, max(5, args.runs // 2), env, home, extra))
 
 
 if __name__ == "__main__":

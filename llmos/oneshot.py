@@ -49,7 +49,8 @@ async def _with_tools(config, router, text: str, provider: str | None, json_outp
     agent = build_agent(config, router, confirmer, events, dry_run=dry_run, stream=stream)
     session = open_session(config, continue_session)
     try:
-        await agent.host.ready()
+        # The picker's survey (GPU probe, Ollama's model list) overlaps the MCP servers' start-up.
+        await asyncio.gather(agent.host.ready(), router.prepare(text, provider, tools=True))
         for name, reason in agent.host.down().items():
             notice(f"llmos: the {name} server is unavailable: {reason}")
         turn = await agent.turn(session, text, provider=provider)

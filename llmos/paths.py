@@ -37,6 +37,11 @@ def data_dir() -> Path:
     return Path(_dirs.user_data_dir)
 
 
+def cache_dir() -> Path:
+    """Things llmos can always recompute: tool lists, model metadata."""
+    return Path(_dirs.user_cache_dir)
+
+
 def usage_db() -> Path:
     return state_dir() / "usage.sqlite3"
 

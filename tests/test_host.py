@@ -63,3 +63,36 @@ def test_colliding_tool_names_are_namespaced(tmp_path: Path, monkeypatch) -> Non
     names = asyncio.run(go())
     assert {"filesystem_disk_usage", "system_disk_usage"} <= names and "disk_usage" not in names
     assert "find_largest" in names  # unique names stay plain
+
+
+def test_cached_tool_lists_are_offered_at_once_and_connected_on_demand(tmp_path: Path, monkeypatch) -> None:
+    from llmos.agent.tool_cache import ToolCache
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "f.txt").write_text("abc")
+    cache = ToolCache(tmp_path / "cache")
+    spec = ServerSpec("filesystem", True, "memory", settings={"roots": [str(tmp_path)]})
+
+    async def first():
+        host = McpHost([spec], cache=cache)
+        await host.ready()
+        names = set(host.tools)
+        await host.aclose()
+        return names
+
+    async def second():
+        host = McpHost([spec], cache=cache)
+        await host.ready()
+        connection = host._connections["filesystem"]
+        offered_before_connecting = set(host.tools) if connection.client is None else None
+        result = await host.call("stat", {"path": str(tmp_path / "f.txt")})  # connects on demand
+        connected = host._connections["filesystem"].client is not None
+        await host.aclose()
+        return offered_before_connecting, result, connected
+
+    names = asyncio.run(first())
+    offered, result, connected = asyncio.run(second())
+    assert offered == names and "delete" in offered
+    assert result.ok and result.structured["size"] == 3 and connected
+    other = ServerSpec("filesystem", True, "memory", settings={"roots": ["/elsewhere"]})
+    assert cache.get(spec) is not None and cache.get(other) is None  # different settings, different entry

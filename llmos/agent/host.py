@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmos.agent.servers_config import ServerSpec
+from llmos.servers import BUILTIN
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,19 @@ class _Connection:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
     restarts: int = 0
-    tools: list[Any] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)  # name, description, input_schema, annotations
+    connecting: asyncio.Task | None = None  # a connection being made in the background (tools from cache)
 
 
 class McpHost:
-    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0):
+    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0, cache: Any = None):
+        """``cache``: a ToolCache; built-in servers found in it are connected in the background."""
         self._connections = {s.name: _Connection(s) for s in specs}
         self._timeout = connect_timeout_s
+        self._cache = cache
         self.tools: dict[str, ToolInfo] = {}  # exposed name -> tool
         self._started: asyncio.Task | None = None
+        self._deferred: list[_Connection] = []  # offered from the cache, not connected yet
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
 
@@ -82,7 +87,44 @@ class McpHost:
         await self.start()
 
     async def _start_all(self) -> None:
-        await asyncio.gather(*(self._connect(c) for c in self._connections.values()))
+        now, later = [], []
+        for conn in self._connections.values():
+            cached = self._cache.get(conn.spec) if self._cache is not None and conn.spec.builtin else None
+            if cached is None:
+                now.append(conn)
+            else:
+                conn.tools = cached
+                later.append(conn)
+        if later:
+            self._index_tools()  # offered at once; connected by connect_deferred(), or at their first call
+            self._deferred = later
+        await self._connect_all(now)
+
+    def connect_deferred(self) -> None:
+        """Connect the servers whose tools came from the cache, in the background. Callers start this once
+        the first model request is under way, so the SDK import does not compete with it."""
+        if not self._deferred:
+            return
+        background = asyncio.create_task(self._connect_all(self._deferred))
+        for conn in self._deferred:
+            conn.connecting = background
+        self._deferred = []
+
+    async def _connect_all(self, connections: list[_Connection]) -> None:
+        import importlib
+
+        if not connections:
+            return
+        # Importing the SDK and the server modules takes most of a second: do it off the event loop, so
+        # whatever else is starting (the model picker's survey, the shell's prompt) goes on meanwhile.
+        modules = ["mcp"] + [BUILTIN[c.spec.name][0] for c in connections
+                             if c.spec.builtin and c.spec.transport == "memory"]
+        await asyncio.to_thread(lambda: [importlib.import_module(m) for m in modules])
+        await asyncio.gather(*(self._connect(c) for c in connections))
+        for conn in connections:
+            conn.connecting = None
+            if self._cache is not None and conn.spec.builtin and conn.error is None:
+                self._cache.put(conn.spec, conn.tools)
         self._index_tools()
 
     async def _connect(self, conn: _Connection) -> None:
@@ -91,7 +133,7 @@ class McpHost:
         conn.task = asyncio.create_task(self._serve(conn, connected), name=f"mcp-{conn.spec.name}")
         try:
             await asyncio.wait_for(asyncio.shield(connected), self._timeout)
-            conn.tools = (await conn.client.list_tools()).tools
+            conn.tools = [_tool_record(t) for t in (await conn.client.list_tools()).tools]
             conn.error = None
         except asyncio.TimeoutError:
             conn.error = f"did not start within {self._timeout:g}s"
@@ -121,17 +163,19 @@ class McpHost:
         seen: dict[str, int] = {}
         for conn in self._connections.values():
             for t in conn.tools:
-                seen[t.name] = seen.get(t.name, 0) + 1
+                seen[t["name"]] = seen.get(t["name"], 0) + 1
         tools = {}
         for conn in self._connections.values():
             for t in conn.tools:
-                exposed = t.name if seen[t.name] == 1 else _safe(f"{conn.spec.name}_{t.name}")
-                ann = t.annotations.model_dump(by_alias=True, exclude_none=True) if t.annotations else {}
-                tools[exposed] = ToolInfo(conn.spec.name, t.name, exposed, t.description or "",
-                                          t.input_schema or {"type": "object"}, ann, conn.spec.builtin)
+                exposed = t["name"] if seen[t["name"]] == 1 else _safe(f"{conn.spec.name}_{t['name']}")
+                tools[exposed] = ToolInfo(conn.spec.name, t["name"], exposed, t["description"], t["input_schema"],
+                                          t["annotations"], conn.spec.builtin)
         self.tools = tools
 
     async def aclose(self) -> None:
+        pending = {c.connecting for c in self._connections.values() if c.connecting is not None}
+        if pending:  # let background connections finish starting, so each is closed by its own task
+            await asyncio.wait(pending, timeout=self._timeout)
         for conn in self._connections.values():
             conn.stop.set()
         tasks = [c.task for c in self._connections.values() if c.task]
@@ -152,6 +196,10 @@ class McpHost:
             return ToolOutcome(False, f"There is no tool named {exposed!r}.")
         conn = self._connections[tool.server]
         start = time.perf_counter()
+        if conn in self._deferred:
+            self.connect_deferred()
+        if conn.connecting is not None:  # offered from the cache; the server is still starting
+            await asyncio.shield(conn.connecting)
         for attempt in (0, 1):
             if conn.client is None:
                 if not await self._restart(conn):
@@ -181,6 +229,13 @@ class McpHost:
             await asyncio.wait([conn.task], timeout=5)
         await self._connect(conn)
         return conn.client is not None
+
+
+def _tool_record(tool: Any) -> dict[str, Any]:
+    """What the host keeps of a tool (also what the tool cache stores)."""
+    return {"name": tool.name, "description": tool.description or "",
+            "input_schema": tool.input_schema or {"type": "object"},
+            "annotations": tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}}
 
 
 def _target(spec: ServerSpec) -> Any:

@@ -153,6 +153,9 @@ class Agent:
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
             history = await session.window(self.router, budget, counter)
             request = self._request(system, history, tools, session.answer_tokens(window))
+            if step == 1:
+                self.router.warm(user_text, provider)
+                self.host.connect_deferred()  # servers known from the cache connect while the model thinks
             chat = await self.router.chat(request, text_for_routing=user_text, provider=provider,
                                           on_text=None if self.settings.constrained else self.events.on_text)
             session.learn(counter, request.messages, chat, tool_tokens)

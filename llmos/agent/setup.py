@@ -30,6 +30,8 @@ def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -
 
 def build_agent(config: Config, router: Router, confirmer: Confirmer, events: AgentEvents | None = None,
                 dry_run: bool = False, stream: bool = True) -> Agent:
-    host = McpHost(server_specs(config))
+    from llmos.agent.tool_cache import ToolCache
+
+    host = McpHost(server_specs(config), cache=ToolCache())
     gate = Gate(parse_rules(config.get("gate.rules")))
     return Agent(router, host, gate, confirmer, AuditLog(), agent_settings(config, dry_run, stream), events)

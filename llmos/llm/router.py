@@ -84,6 +84,12 @@ class Router:
                 config.model_for(task.tier) or ""
         return None, ""
 
+    def warm(self, text: str, provider: str | None = None) -> None:
+        """Create the adapter the next request will most likely use (its SDK import is the slow part)."""
+        config, _model = self.first_route(text, provider)
+        if config is not None:
+            self.provider(config.name)
+
     def picked(self, config: ProviderConfig, tier: str) -> Any:
         """The picker's choice for a local Ollama provider and tier, once ``prepare`` has made it."""
         if config.type != "ollama":

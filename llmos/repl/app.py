@@ -94,6 +94,7 @@ class Repl:
         setup = await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
         agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
         await agent.host.ready()
+        agent.host.connect_deferred()  # nothing competes with it while the person types
         self._agent = agent
         await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
         await self._check_provider()

@@ -1,0 +1,57 @@
+"""The tool lists of the built-in servers, remembered between runs.
+
+A built-in server's tools only change when llmos or the server's settings change, so a one-shot
+`llmos run` can offer them to the model at once and connect the server while the model thinks: the
+MCP SDK's import (most of a second) leaves the path to the first answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from llmos import __version__, paths
+from llmos.agent.servers_config import ServerSpec
+from llmos.servers import BUILTIN
+
+log = logging.getLogger(__name__)
+
+
+def _key(spec: ServerSpec) -> str:
+    """Changes whenever the tool list could: llmos's version, the server module's file, its settings."""
+    import importlib.util
+
+    origin = importlib.util.find_spec(BUILTIN[spec.name][0])
+    stamp = ""
+    if origin is not None and origin.origin:
+        st = os.stat(origin.origin)
+        stamp = f"{st.st_mtime_ns}:{st.st_size}"
+    raw = json.dumps([__version__, spec.name, stamp, spec.settings], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class ToolCache:
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory or paths.cache_dir() / "tools"
+
+    def get(self, spec: ServerSpec) -> list[dict[str, Any]] | None:
+        try:
+            return json.loads((self.directory / f"{spec.name}-{_key(spec)}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, spec: ServerSpec, tools: list[dict[str, Any]]) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for old in self.directory.glob(f"{spec.name}-*.json"):
+                old.unlink(missing_ok=True)
+            target = self.directory / f"{spec.name}-{_key(spec)}.json"
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(tools), encoding="utf-8")
+            tmp.replace(target)  # whole or not at all: another llmos may be reading
+        except OSError:
+            log.debug("could not cache the tools of %s", spec.name, exc_info=True)
