@@ -38,9 +38,9 @@ _KEPT_KEYS = ("block_count", "context_length", "embedding_length", "vocab_size",
 
 def cache_path() -> Path:
     """``$XDG_CACHE_HOME/llm-os/models.json``: safe to delete, rebuilt from /api/show."""
-    from platformdirs import user_cache_dir
+    from llmos import paths
 
-    return Path(user_cache_dir("llm-os", appauthor=False)) / "models.json"
+    return paths.cache_dir() / "models.json"
 
 
 class MetadataCache:
