@@ -201,3 +201,32 @@ def test_banner_shows_the_pickers_choice(isolated_home: Path) -> None:
     # the free-memory figure moves between two surveys; the choice itself must not
     assert expected.model and f"ollama · {expected.model} · ctx {expected.num_ctx} · " in banner, banner
     assert "est. " in banner and ("GPU" in banner or "RAM available" in banner)
+
+
+def test_shell_escapes_go_through_the_gate(isolated_home: Path, files: Path) -> None:
+    import json as json_module
+
+    target = files / "old.log"
+    rules = "gate:\n  rules:\n    - {decision: deny, tool: shell.run, when: {command: 'rm -rf *'}}\n"
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files)) + rules))
+        out = io.StringIO()
+        keys = f"!rm {target}\rn\r!rm -rf {files}\r!echo fine\r/exit\r"
+
+        async def go():
+            with create_pipe_input() as pipe:
+                pipe.send_text(keys)
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=100, force_terminal=False))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+    text = out.getvalue()
+    assert target.exists() and files.exists()
+    assert "shell.run" in text and "Cannot be undone" in text  # the confirmation panel for `rm`
+    assert "not run: rule: deny shell.run" in text
+    assert "fine" in text
+    audit = isolated_home / "state" / "llm-os" / "audit.jsonl"
+    records = [json_module.loads(line) for line in audit.read_text().splitlines()]
+    assert [(r["tool"], r["decision"], r["status"]) for r in records] == [
+        ("run", "refused", "refused"), ("run", "deny", "refused"), ("run", "allow", "ok")]

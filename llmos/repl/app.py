@@ -226,17 +226,40 @@ class Repl:
                 pass
 
     async def _shell(self, command: str) -> None:
-        from llmos.repl.shell import looks_destructive, run_shell
+        """`!command`: judged by the gate as the tool shell.run (rules can allow, ask or deny commands by
+        pattern; commands that look destructive ask), then run in the user's shell."""
+        import time
+
+        from llmos.agent.confirm import Answer, describe
+        from llmos.agent.gate import Decision
+        from llmos.repl.shell import run_shell, shell_tool
 
         if not command:
             raise LlmosError("give a command after !, e.g. !ls -la")
-        if looks_destructive(command) and not self.auto_yes:
-            answer = await PromptSession(input=self._input, output=self._output).prompt_async(
-                f"`{command}` may change or delete things. Run it? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
+        agent = await self.ready()
+        tool, arguments = shell_tool(command), {"command": command}
+        verdict = agent.gate.judge(tool, arguments)
+        by = verdict.by
+        if verdict.decision is Decision.DENY:
+            agent.audit.record(server="shell", tool="run", arguments=arguments, decision="deny", by=by,
+                               status="refused")
+            raise LlmosError(f"not run: {verdict.reason}")
+        if verdict.decision is Decision.ASK:
+            answer = await agent.confirmer.confirm(describe(tool, arguments, verdict))
+            by = "user"
+            if answer.answer is Answer.NO:
+                agent.audit.record(server="shell", tool="run", arguments=arguments, decision="refused", by=by,
+                                   status="refused")
                 self.console.print("not run", style="yellow")
                 return
+            if answer.answer is Answer.ALWAYS:
+                agent.gate.always.add(tool.qualified)
+            command = str(answer.arguments.get("command", command))
+        start = time.perf_counter()
         result = await self._cancellable(asyncio.create_task(run_shell(command)))
+        agent.audit.record(server="shell", tool="run", arguments={"command": command}, decision="allow", by=by,
+                           status="cancelled" if result is None else ("ok" if result.status == 0 else "error"),
+                           duration_s=time.perf_counter() - start)
         if result is None:
             return
         if result.output:

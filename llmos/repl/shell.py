@@ -21,6 +21,16 @@ def looks_destructive(command: str) -> bool:
     return bool(_DESTRUCTIVE.search(command))
 
 
+def shell_tool(command: str):
+    """The `!` escape as the gate sees it: the tool shell.run, destructive when the command looks it."""
+    from llmos.agent.host import ToolInfo
+
+    destructive = looks_destructive(command)
+    return ToolInfo("shell", "run", "shell.run", "Run a command in the user's shell.",
+                    {"type": "object", "properties": {"command": {"type": "string"}}},
+                    {"readOnlyHint": not destructive, "destructiveHint": destructive}, True)
+
+
 @dataclass
 class ShellResult:
     command: str
