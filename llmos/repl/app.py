@@ -66,6 +66,7 @@ class Repl:
         self.auto_yes = False
         self.running = True
         self.offline = False
+        self.confirming = False  # a confirmation is waiting for the person's answer
         self.pending_context: list[str] = []
         self.last_error: str | None = None
         self._agent: Any = None
@@ -152,6 +153,8 @@ class Repl:
             parts.append("loading tools…")
         elif self._agent.settings.dry_run:
             parts.append("DRY RUN")
+        if self.confirming:
+            parts.append("waiting for your yes/no")
         if self.auto_yes:
             parts.append("YES: auto-approve on")
         if self.offline:
@@ -289,7 +292,11 @@ class _ReplConfirmer:
             return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)")
         self.repl.events.close_stream()
         asker = TerminalConfirmer(console=self.repl.console, input=self.repl._input, output=self.repl._output)
-        return await asker.confirm(request)
+        self.repl.confirming = True
+        try:
+            return await asker.confirm(request)
+        finally:
+            self.repl.confirming = False
 
 
 def _history_file() -> Any:
