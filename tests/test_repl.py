@@ -230,3 +230,41 @@ def test_shell_escapes_go_through_the_gate(isolated_home: Path, files: Path) -> 
     records = [json_module.loads(line) for line in audit.read_text().splitlines()]
     assert [(r["tool"], r["decision"], r["status"]) for r in records] == [
         ("run", "refused", "refused"), ("run", "deny", "refused"), ("run", "allow", "ok")]
+
+
+def test_multiline_input_with_backslash_and_alt_enter(isolated_home: Path, files: Path) -> None:
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        model.say(openai_text("ok"))
+        out = io.StringIO()
+
+        async def go():
+            with create_pipe_input() as pipe:
+                # a trailing backslash continues the line; Alt-Enter (Esc Enter) inserts a new line
+                pipe.send_text("first line\\\rsecond line\x1b\rthird line\r/exit\r")
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=100, force_terminal=False))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+        user = [m for m in model.requests()[0]["messages"] if m["role"] == "user"][-1]
+    assert user["content"] == "first line\nsecond line\nthird line"
+
+
+def test_history_search_with_ctrl_r_in_a_real_terminal(isolated_home: Path, files: Path) -> None:
+    history = isolated_home / "state" / "llm-os" / "history"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    history.write_text("\n# 2026-11-21 10:00:00\n+/usage\n\n# 2026-11-21 10:00:05\n+/history\n"
+                       "\n# 2026-11-21 10:00:09\n+/config\n")
+    with ReplayServer() as server:
+        write_user_config(isolated_home, ScriptedModel(server).config(FILES_ONLY.replace("ROOT", str(files))))
+        with Terminal(LLMOS, cwd=str(files)) as term:
+            term.wait_for("llmos>")
+            term.send("C-r")
+            term.type("usa")
+            term.wait_for("/usage")  # reverse search finds the older entry
+            term.send("Enter")  # accept the match into the line
+            term.send("Enter")  # and send it
+            term.wait_for("No requests in the last 7d")
+            term.send("C-d")
+            term.wait_for("EXIT=0")
