@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_user_config
+from tests.conftest import servers_config, write_user_config
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, ollama_text, ollama_tool_call, openai_text, openai_tool_calls
 
-ONLY_FILESYSTEM = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
-                  "  browser: {enabled: false}\n  filesystem:\n    roots: [{root}]\n"
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def files(tmp_path: Path) -> Path:
 def model(isolated_home: Path, files: Path):
     with ReplayServer() as server:
         scripted = ScriptedModel(server)
-        write_user_config(isolated_home, scripted.config(ONLY_FILESYSTEM.replace("{root}", str(files))))
+        write_user_config(isolated_home, scripted.config(servers_config(files)))
         yield scripted
 
 
@@ -93,7 +91,7 @@ def test_destructive_call_approved_by_flag_goes_to_trash(model: ScriptedModel, f
 
 
 def test_rule_allows_deletes_under_a_folder(model: ScriptedModel, files: Path, isolated_home: Path) -> None:
-    write_user_config(isolated_home, model.config(ONLY_FILESYSTEM.replace("{root}", str(files)) + (
+    write_user_config(isolated_home, model.config(servers_config(files) + (
         f"gate:\n  rules:\n    - {{decision: allow, tool: filesystem.delete, when: {{path: '{files}/Downloads/**'}}}}\n")))
     model.say(openai_tool_calls(("delete", {"path": str(files / "Downloads" / "small.txt")})), openai_text("done"))
     out = llmos_run("delete small.txt")
@@ -103,7 +101,7 @@ def test_rule_allows_deletes_under_a_folder(model: ScriptedModel, files: Path, i
 
 
 def test_deny_rule_wins_over_yes(model: ScriptedModel, files: Path, isolated_home: Path) -> None:
-    write_user_config(isolated_home, model.config(ONLY_FILESYSTEM.replace("{root}", str(files)) + (
+    write_user_config(isolated_home, model.config(servers_config(files) + (
         "gate:\n  rules:\n    - {decision: deny, tool: 'filesystem.delete*'}\n")))
     model.say(openai_tool_calls(("delete", {"path": str(files / "Downloads" / "small.txt")})), openai_text("no"))
     out = llmos_run("--yes", "delete small.txt")
@@ -165,7 +163,7 @@ def test_injected_instructions_in_a_file_cannot_approve_a_delete(model: Scripted
 
 
 def test_step_limit_stops_the_loop(model: ScriptedModel, isolated_home: Path, files: Path) -> None:
-    write_user_config(isolated_home, model.config(ONLY_FILESYSTEM.replace("{root}", str(files)) + "agent:\n  max_steps: 3\n"))
+    write_user_config(isolated_home, model.config(servers_config(files) + "agent:\n  max_steps: 3\n"))
     model.say(openai_tool_calls(("list_directory", {"path": str(files)})))  # repeats forever
     out = llmos_run("--json", "loop")
     result = json.loads(out.stdout)
@@ -187,7 +185,7 @@ def test_dry_run_runs_only_read_only_calls(model: ScriptedModel, files: Path) ->
 def test_ollama_wire_format_tool_loop(isolated_home: Path, files: Path) -> None:
     with ReplayServer() as server:
         scripted = ScriptedModel(server, wire="ollama")
-        write_user_config(isolated_home, scripted.config(ONLY_FILESYSTEM.replace("{root}", str(files))))
+        write_user_config(isolated_home, scripted.config(servers_config(files)))
         scripted.say(ollama_tool_call("list_directory", {"path": str(files / "Downloads")}),
                      ollama_text("big.iso and small.txt"))
         out = llmos_run("--json", "what is in downloads")
@@ -209,7 +207,7 @@ def test_system_prompt_template_from_a_file(model: ScriptedModel, files: Path, i
                                             tmp_path: Path) -> None:
     template = tmp_path / "prompt.md"
     template.write_text("You are Marvin. The user is {user}; it is {now}; unknown {placeholder} stays.")
-    write_user_config(isolated_home, model.config(ONLY_FILESYSTEM.replace("{root}", str(files)) +
+    write_user_config(isolated_home, model.config(servers_config(files) +
                                                   f"agent:\n  system_prompt: {template}\n"))
     model.say(openai_text("Hello."))
     assert llmos_run("hi").returncode == 0

@@ -20,12 +20,10 @@ from llmos.agent.setup import build_agent
 from llmos.conversation.session import ChatSession
 from llmos.config import load_config
 from llmos.llm.router import Router
-from tests.conftest import write_user_config
+from tests.conftest import servers_config, write_user_config
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 
-SERVERS = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
-          "  browser: {enabled: false}\n  filesystem:\n    roots: [ROOT]\n"
 
 
 @pytest.fixture
@@ -40,7 +38,7 @@ def files(tmp_path: Path) -> Path:
 def run_turn(isolated_home: Path, files: Path, replies: list, keys: str) -> tuple:
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(SERVERS.replace("ROOT", str(files))))
+        write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(*replies)
         config = load_config()
         console = Console(file=open("/dev/null", "w"), force_terminal=False)
@@ -100,7 +98,7 @@ def test_confirmation_in_a_real_terminal(isolated_home: Path, files: Path, tmp_p
 
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(SERVERS.replace("ROOT", str(files))))
+        write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(openai_tool_calls(("delete", {"path": str(files / "a.txt")})), openai_text("Deleted a.txt."))
         session = f"llmos-confirm-{os.getpid()}"
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in os.environ.items()

@@ -19,7 +19,7 @@ from llmos.conversation.history import Conversation
 from llmos.conversation.tokens import TokenCounter
 from llmos.llm.messages import Message
 from llmos.llm.router import Router
-from tests.conftest import llm_config, write_user_config
+from tests.conftest import llm_config, servers_config, write_user_config
 from tests.llm_server import LLMServer
 from tests.replay_server import Reply, ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
@@ -116,8 +116,6 @@ def test_compaction_that_fails_falls_back_to_trimming(isolated_home: Path) -> No
     assert kept[-1].content.startswith("answer 9") and sum(counter.count_message(m) for m in kept) <= 300
 
 
-SERVERS = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
-          "  browser: {enabled: false}\n  filesystem:\n    roots: [ROOT]\n"
 
 
 def llmos(*args: str) -> subprocess.CompletedProcess:
@@ -132,7 +130,7 @@ def test_sessions_are_saved_and_continued_with_references(isolated_home: Path, t
     (root / "b.txt").write_text("b")
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(SERVERS.replace("ROOT", str(root))))
+        write_user_config(isolated_home, model.config(servers_config(root)))
         model.say(openai_tool_calls(("find_largest", {"path": str(root), "count": 2})),
                   openai_text("a.iso is the biggest."),
                   openai_text("Which one?"))

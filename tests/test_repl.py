@@ -14,15 +14,13 @@ from rich.console import Console
 
 from llmos.config import load_config
 from llmos.repl.app import Repl
-from tests.conftest import llm_config, write_user_config
+from tests.conftest import llm_config, servers_config, write_user_config
 from tests.llm_server import LLMServer
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 from tests.tmux import Terminal
 
 LLMOS = f"{sys.executable} -m llmos"
-FILES_ONLY = "servers:\n  git: {enabled: false}\n  system: {enabled: false}\n  apps: {enabled: false}\n" \
-             "  browser: {enabled: false}\n  filesystem:\n    roots: [ROOT]\n"
 
 
 @pytest.fixture
@@ -36,7 +34,7 @@ def files(tmp_path: Path) -> Path:
 
 @pytest.mark.llm
 def test_a_session_in_a_real_terminal(llm: LLMServer, isolated_home: Path, files: Path) -> None:
-    write_user_config(isolated_home, llm_config(llm, extra=FILES_ONLY.replace("ROOT", str(files))))
+    write_user_config(isolated_home, llm_config(llm, extra=servers_config(files)))
     with Terminal(LLMOS, cwd=str(files)) as term:
         screen = term.wait_for("llmos>")
         assert "type a request" in screen
@@ -76,7 +74,7 @@ def test_a_session_in_a_real_terminal(llm: LLMServer, isolated_home: Path, files
 def test_confirmation_no_then_yes_in_a_real_terminal(isolated_home: Path, files: Path) -> None:
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Kept it."),
                   openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Deleted old.log."))
         with Terminal(LLMOS, cwd=str(files), width=90) as term:
@@ -104,7 +102,7 @@ def test_confirmation_no_then_yes_in_a_real_terminal(isolated_home: Path, files:
 
 def test_path_completion_in_a_real_terminal(isolated_home: Path, files: Path) -> None:
     with ReplayServer() as server:
-        write_user_config(isolated_home, ScriptedModel(server).config(FILES_ONLY.replace("ROOT", str(files))))
+        write_user_config(isolated_home, ScriptedModel(server).config(servers_config(files)))
         with Terminal(LLMOS, cwd=str(files)) as term:
             term.wait_for("llmos>")
             term.type(f"read {files}/no")
@@ -117,7 +115,7 @@ def test_path_completion_in_a_real_terminal(isolated_home: Path, files: Path) ->
 def test_plain_terminal_no_color(isolated_home: Path, files: Path) -> None:
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(openai_text("Plain **answer** here."))
         with Terminal(LLMOS, env={"NO_COLOR": "1", "TERM": "dumb"}, cwd=str(files), width=80) as term:
             term.wait_for("llmos>")
@@ -128,11 +126,12 @@ def test_plain_terminal_no_color(isolated_home: Path, files: Path) -> None:
             term.wait_for("EXIT=0")
 
 
-def run_repl(isolated_home: Path, files: Path, keys: str, replies: list) -> str:
-    """The shell in-process with pipe input; returns everything it printed."""
+def run_repl(isolated_home: Path, files: Path, keys: str, replies: list, extra_config: str = ""
+             ) -> tuple[str, list[dict]]:
+    """The shell in-process with pipe input: (everything it printed, the requests the model received)."""
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
+        write_user_config(isolated_home, model.config(servers_config(files) + extra_config))
         model.say(*replies)
         out = io.StringIO()
 
@@ -143,11 +142,11 @@ def run_repl(isolated_home: Path, files: Path, keys: str, replies: list) -> str:
                             console=Console(file=out, width=100, force_terminal=False))
                 await repl.run()
         asyncio.run(asyncio.wait_for(go(), 60))
-        return out.getvalue()
+        return out.getvalue(), model.requests()
 
 
 def test_slash_commands_through_pipe_input(isolated_home: Path, files: Path) -> None:
-    out = run_repl(isolated_home, files, "/help\r/yes\r/provider\r/nope\r/config\r/exit\r", [openai_text("x")])
+    out, _ = run_repl(isolated_home, files, "/help\r/yes\r/provider\r/nope\r/config\r/exit\r", [openai_text("x")])
     assert "/compact" in out and "/dry-run" in out and "Ctrl-R" in out
     assert "auto-approve is ON" in out
     assert "provider: automatic (scripted)" in out
@@ -157,24 +156,11 @@ def test_slash_commands_through_pipe_input(isolated_home: Path, files: Path) -> 
 
 def test_yes_mode_and_shell_output_as_context(isolated_home: Path, files: Path) -> None:
     keys = f"!cat {files}/notes.txt\r/yes\rdelete old.log\r/last\r\x04"
-    with ReplayServer() as server:
-        model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
-        model.say(openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Deleted."))
-        out = io.StringIO()
-
-        async def go():
-            with create_pipe_input() as pipe:
-                pipe.send_text(keys)
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=100, force_terminal=False))
-                await repl.run()
-        asyncio.run(asyncio.wait_for(go(), 60))
-        first_request = model.requests()[0]["messages"]
-    text = out.getvalue()
+    text, requests = run_repl(isolated_home, files, keys, [
+        openai_tool_calls(("delete", {"path": str(files / "old.log")})), openai_text("Deleted.")])
     assert "remember the milk" in text and not (files / "old.log").exists()
     assert "▸ filesystem.delete" in text and '"action": "moved to trash"' in text  # /last shows the full result
-    user = next(m for m in first_request if m["role"] == "user")
+    user = next(m for m in requests[0]["messages"] if m["role"] == "user")
     assert "Output of `cat" in user["content"] and "remember the milk" in user["content"]
     assert user["content"].endswith("delete old.log")
 
@@ -208,20 +194,8 @@ def test_shell_escapes_go_through_the_gate(isolated_home: Path, files: Path) -> 
 
     target = files / "old.log"
     rules = "gate:\n  rules:\n    - {decision: deny, tool: shell.run, when: {command: 'rm -rf *'}}\n"
-    with ReplayServer() as server:
-        model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files)) + rules))
-        out = io.StringIO()
-        keys = f"!rm {target}\rn\r!rm -rf {files}\r!echo fine\r/exit\r"
-
-        async def go():
-            with create_pipe_input() as pipe:
-                pipe.send_text(keys)
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=100, force_terminal=False))
-                await repl.run()
-        asyncio.run(asyncio.wait_for(go(), 60))
-    text = out.getvalue()
+    keys = f"!rm {target}\rn\r!rm -rf {files}\r!echo fine\r/exit\r"
+    text, _ = run_repl(isolated_home, files, keys, [], extra_config=rules)
     assert target.exists() and files.exists()
     assert "shell.run" in text and "Cannot be undone" in text  # the confirmation panel for `rm`
     assert "not run: rule: deny shell.run" in text
@@ -233,21 +207,10 @@ def test_shell_escapes_go_through_the_gate(isolated_home: Path, files: Path) -> 
 
 
 def test_multiline_input_with_backslash_and_alt_enter(isolated_home: Path, files: Path) -> None:
-    with ReplayServer() as server:
-        model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(FILES_ONLY.replace("ROOT", str(files))))
-        model.say(openai_text("ok"))
-        out = io.StringIO()
-
-        async def go():
-            with create_pipe_input() as pipe:
-                # a trailing backslash continues the line; Alt-Enter (Esc Enter) inserts a new line
-                pipe.send_text("first line\\\rsecond line\x1b\rthird line\r/exit\r")
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=100, force_terminal=False))
-                await repl.run()
-        asyncio.run(asyncio.wait_for(go(), 60))
-        user = [m for m in model.requests()[0]["messages"] if m["role"] == "user"][-1]
+    # a trailing backslash continues the line; Alt-Enter (Esc Enter) inserts a new line
+    _, requests = run_repl(isolated_home, files, "first line\\\rsecond line\x1b\rthird line\r/exit\r",
+                           [openai_text("ok")])
+    user = [m for m in requests[0]["messages"] if m["role"] == "user"][-1]
     assert user["content"] == "first line\nsecond line\nthird line"
 
 
@@ -257,7 +220,7 @@ def test_history_search_with_ctrl_r_in_a_real_terminal(isolated_home: Path, file
     history.write_text("\n# 2026-11-21 10:00:00\n+/usage\n\n# 2026-11-21 10:00:05\n+/history\n"
                        "\n# 2026-11-21 10:00:09\n+/config\n")
     with ReplayServer() as server:
-        write_user_config(isolated_home, ScriptedModel(server).config(FILES_ONLY.replace("ROOT", str(files))))
+        write_user_config(isolated_home, ScriptedModel(server).config(servers_config(files)))
         with Terminal(LLMOS, cwd=str(files)) as term:
             term.wait_for("llmos>")
             term.send("C-r")

@@ -10,12 +10,10 @@ from pathlib import Path
 
 from llmos.config import load_config
 from llmos.picker import survey_sync
-from tests.conftest import write_user_config
+from tests.conftest import servers_config, write_user_config
 from tests.ollama_wire import OllamaReplay
 from tests.scripted_model import ollama_text
 
-NO_SERVERS = "servers:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in
-                                    ("filesystem", "git", "system", "apps", "browser"))
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -27,7 +25,7 @@ def test_ollama_gets_the_pickers_model_and_context(isolated_home: Path) -> None:
     with OllamaReplay() as ollama:
         ollama.add("POST", "/api/chat", ollama_text("Hi there."))
         write_user_config(isolated_home, "providers:\n  claude: {enabled: false}\n  openai: {enabled: false}\n"
-                          f"  ollama:\n    base_url: {ollama.url}\n" + NO_SERVERS)
+                          f"  ollama:\n    base_url: {ollama.url}\n" + servers_config())
         expected = survey_sync(load_config()).choose("fast", tools=False)  # "hello" is a simple request
         out = run("hello")
         assert out.returncode == 0, out.stderr
@@ -41,7 +39,7 @@ def test_an_explicit_model_wins_over_the_picker(isolated_home: Path) -> None:
     with OllamaReplay() as ollama:
         ollama.add("POST", "/api/chat", ollama_text("Hi."))
         write_user_config(isolated_home, "providers:\n  claude: {enabled: false}\n  openai: {enabled: false}\n"
-                          f"  ollama:\n    base_url: {ollama.url}\n    num_ctx: 3072\n" + NO_SERVERS)
+                          f"  ollama:\n    base_url: {ollama.url}\n    num_ctx: 3072\n" + servers_config())
         out = run("--model", "deepseek-r1:1.5b", "hello")
         assert out.returncode == 0, out.stderr
         chat = next(r.json() for r in ollama.requests if r.path == "/api/chat")

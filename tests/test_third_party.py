@@ -8,13 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import write_user_config
+from tests.conftest import servers_config, write_user_config
 from tests.node_tools import npm_tool
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 
-NO_BUILTINS = "servers:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in
-                                     ("filesystem", "git", "system", "apps", "browser"))
 
 
 def llmos(*args: str) -> subprocess.CompletedProcess:
@@ -28,7 +26,7 @@ def test_everything_server_tools_listed_and_called_through_the_gate(isolated_hom
                                                                   "args": []}}}))
     with ReplayServer() as server:
         model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(NO_BUILTINS + f"mcp_config_file: {servers}\n"))
+        write_user_config(isolated_home, model.config(servers_config() + f"mcp_config_file: {servers}\n"))
 
         listed = llmos("tools", "--json")
         assert listed.returncode == 0, listed.stderr
@@ -49,7 +47,7 @@ def test_everything_server_tools_listed_and_called_through_the_gate(isolated_hom
 
 
 def test_yaml_mcpservers_entry_and_a_broken_server_reported(isolated_home: Path) -> None:
-    write_user_config(isolated_home, NO_BUILTINS + (
+    write_user_config(isolated_home, servers_config() + (
         "mcpServers:\n"
         f"  everything: {{command: {npm_tool('mcp-server-everything')}, args: []}}\n"
         "  broken: {command: /nonexistent/server, args: []}\n"))
@@ -92,7 +90,7 @@ def test_streamable_http_server_as_a_third_party_entry(isolated_home: Path, tmp_
         with ReplayServer() as replay:
             model = ScriptedModel(replay)
             write_user_config(isolated_home, model.config(
-                NO_BUILTINS + f"mcpServers:\n  remotefs: {{type: http, url: 'http://127.0.0.1:{port}/mcp'}}\n"))
+                servers_config() + f"mcpServers:\n  remotefs: {{type: http, url: 'http://127.0.0.1:{port}/mcp'}}\n"))
             model.say(openai_tool_calls(("read_file", {"path": str(tmp_path / "shared.txt")})),
                       openai_text("It says: over http."))
             out = llmos("run", "--json", "read shared.txt")

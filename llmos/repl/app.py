@@ -96,9 +96,9 @@ class Repl:
         agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
         await agent.host.ready()
         agent.host.connect_deferred()  # nothing competes with it while the person types
-        self._agent = agent
         await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
         await self._check_provider()
+        self._agent = agent  # ready: from here on requests do not wait
         self.console.print(self._banner(), style="dim", markup=False, highlight=False)
         return agent
 
