@@ -89,3 +89,19 @@ def test_calibration_moves_the_estimate_towards_reported_counts() -> None:
     counter.calibrate_prompt([message], reported_tokens=units // 2 + 4)  # this model: 2 units a token
     assert counter.units_per_token == pytest.approx(2.0, rel=0.02)
     assert counter.count_message(message) == pytest.approx(units / 2 + 4, abs=1)
+
+
+def test_a_cancelled_step_leaves_every_tool_call_answered() -> None:
+    from llmos.conversation.session import ChatSession
+
+    session = ChatSession()
+    session.add(Message("user", "clean up"))
+    calls = [ToolCall("a", "delete", {"path": "/tmp/x"}), ToolCall("b", "delete", {"path": "/tmp/y"})]
+    session.add(Message("assistant", "", tool_calls=calls))
+    session.add(Message("tool", "moved to trash", tool_call_id="a", name="delete"))
+    session.close_dangling("cancelled by the user")  # Ctrl-C before the second call ran
+    messages = session.conversation.messages
+    assert [(m.role, m.tool_call_id) for m in messages[-2:]] == [("tool", "a"), ("tool", "b")]
+    assert messages[-1].content == "Not run: cancelled by the user."
+    session.close_dangling("again")  # nothing left waiting: nothing added
+    assert len(session.conversation.messages) == 4
