@@ -146,12 +146,15 @@ def run_repl(isolated_home: Path, files: Path, keys: str, replies: list, extra_c
 
 
 def test_slash_commands_through_pipe_input(isolated_home: Path, files: Path) -> None:
-    out, _ = run_repl(isolated_home, files, "/help\r/yes\r/provider\r/nope\r/config\r/exit\r", [openai_text("x")])
+    out, _ = run_repl(isolated_home, files, "/help\r/yes\r/provider\r/nope\r/config\r/tools find_largst\r"
+                      "/tools find_largest\r/exit\r", [openai_text("x")])
     assert "/compact" in out and "/dry-run" in out and "Ctrl-R" in out
     assert "auto-approve is ON" in out
     assert "provider: automatic (scripted)" in out
     assert "unknown command /nope" in out
     assert "router.local_first" in out
+    assert "no tool named find_largst — did you mean find_largest?" in out
+    assert "filesystem.find_largest — " in out and '"readOnlyHint": true' in out
 
 
 def test_yes_mode_and_shell_output_as_context(isolated_home: Path, files: Path) -> None:

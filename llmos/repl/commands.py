@@ -87,9 +87,18 @@ def _task():
     return Task.MODERATE
 
 
-@command("tools", "list the tools and their servers")
-async def _tools(repl: Repl, _arg: str) -> None:
+@command("tools", "list the tools and their servers, or show one: /tools NAME")
+async def _tools(repl: Repl, arg: str) -> None:
     agent = await repl.ready()
+    if arg:
+        tool = agent.host.tools.get(arg) or next((t for t in agent.host.tools.values() if t.qualified == arg), None)
+        if tool is None:
+            near = difflib.get_close_matches(arg, list(agent.host.tools), n=1)
+            raise UsageError(f"no tool named {arg}" + (f" — did you mean {near[0]}?" if near else ""))
+        repl.console.print(f"{tool.qualified} — {tool.description}", markup=False)
+        repl.console.print(f"annotations: {json.dumps(tool.annotations)}", style="dim", markup=False)
+        repl.console.print(json.dumps(tool.input_schema, indent=2), markup=False, highlight=False)
+        return
     from llmos.ui.tools_view import print_tools
 
     print_tools(list(agent.host.tools.values()), agent.host.down())
@@ -208,6 +217,8 @@ def argument_values(repl: Repl, name: str) -> list[str]:
         return list(repl.router._provider_configs)
     if name == "model":
         return sorted({m for p in repl.config.providers().values() for m in p.models.values()})
+    if name == "tools" and repl._agent is not None:
+        return sorted(repl._agent.host.tools)
     if name == "resume":
         from llmos.conversation.store import list_sessions
 
