@@ -234,3 +234,45 @@ def test_history_search_with_ctrl_r_in_a_real_terminal(isolated_home: Path, file
             term.wait_for("No requests in the last 7d")
             term.send("C-d")
             term.wait_for("EXIT=0")
+
+
+def test_ctrl_c_cancels_the_step_and_keeps_what_was_shown(isolated_home: Path, files: Path) -> None:
+    import os
+    import signal
+
+    from tests.replay_server import Reply, sse
+
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "scripted"}
+    words = ["Once", " upon", " a", " time", " there", " was", " a", " very", " long", " story"] * 5
+    slow = Reply(chunks=sse([{**base, "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
+                             for w in words] + ["[DONE]"]), delay_s=0.2,
+                 headers={"content-type": "text/event-stream"})
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(servers_config(files)))
+        model.say(slow)
+        out = io.StringIO()
+
+        async def go():
+            with create_pipe_input() as pipe:
+                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
+                            console=Console(file=out, width=100, force_terminal=False))
+                running = asyncio.create_task(repl.run())
+                pipe.send_text("tell me a story\r")
+                for _ in range(200):
+                    if " upon a" in out.getvalue():
+                        break
+                    await asyncio.sleep(0.05)
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends while a step runs
+                for _ in range(100):
+                    if "cancelled" in out.getvalue():
+                        break
+                    await asyncio.sleep(0.05)
+                pipe.send_text("/exit\r")
+                await running
+                return repl
+        repl = asyncio.run(asyncio.wait_for(go(), 60))
+    assert "cancelled" in out.getvalue()
+    last = repl.chat.conversation.messages[-1]
+    assert last.role == "assistant" and last.content.startswith("Once upon a") and last.content.endswith("[cancelled]")
+    assert len(last.content) < len("".join(words))  # the rest never arrived

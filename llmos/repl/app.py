@@ -204,7 +204,11 @@ class Repl:
             self.pending_context = []
         self.events.start_turn()
         task = asyncio.create_task(agent.turn(self.chat, text, provider=self.provider))
-        await self._cancellable(task)
+        if await self._cancellable(task) is None and self.events.partial.strip():
+            # Keep what was already shown, so the history reads as the person saw it.
+            from llmos.llm.messages import Message
+
+            self.chat.add(Message("assistant", self.events.partial.rstrip() + " … [cancelled]"))
 
     async def _cancellable(self, task: asyncio.Task) -> Any:
         """Await ``task``; Ctrl-C cancels it (not the shell) and leaves the conversation consistent."""

@@ -47,6 +47,7 @@ class CliEvents:
     def __init__(self) -> None:
         self._stream: PlainStream | MarkdownStream | None = None
         self.runs: list[ToolRun] = []  # this turn's tool runs
+        self.partial = ""  # text streamed since the last model step began (kept if the step is cancelled)
 
     def _open_stream(self) -> PlainStream | MarkdownStream:
         return answer_stream()
@@ -56,8 +57,10 @@ class CliEvents:
 
     def start_turn(self) -> None:
         self.runs = []
+        self.partial = ""
 
     def on_text(self, text: str) -> None:
+        self.partial += text
         if self._stream is None:
             self._stream = self._open_stream()
             self._stream.__enter__()
@@ -70,6 +73,7 @@ class CliEvents:
 
     def on_tool_start(self, tool: ToolInfo | None, call: ToolCall) -> None:
         self.close_stream()  # a confirmation prompt may follow; it must not fight a live display
+        self.partial = ""
 
     def on_tool_end(self, run: ToolRun) -> None:
         self.runs.append(run)
