@@ -34,6 +34,19 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear within {timeout:g}s; screen:\n{self.screen()}")
 
+    def wait_for_text_after(self, marker: str, timeout: float = 60.0) -> str:
+        """Wait until some words appear on the lines after ``marker`` (output whose wording cannot be known,
+        such as a real model's answer)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if marker in screen:
+                after = screen.split(marker, 1)[1].splitlines()[1:]
+                if any(line.strip() and not line.startswith("llmos>") for line in after[:-1]):
+                    return screen
+            time.sleep(0.1)
+        raise AssertionError(f"nothing appeared after {marker!r} within {timeout:g}s; screen:\n{self.screen()}")
+
     def send(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
