@@ -213,3 +213,10 @@ def test_system_prompt_template_from_a_file(model: ScriptedModel, files: Path, i
     assert llmos_run("hi").returncode == 0
     system = model.requests()[0]["messages"][0]["content"]
     assert system.startswith("You are Marvin. The user is ") and "{placeholder}" in system and "{now}" not in system
+
+
+def test_an_empty_answer_is_reported_not_printed_as_nothing(model: ScriptedModel) -> None:
+    model.say(openai_text(""))
+    out = llmos_run("--json", "hi")
+    assert out.returncode == 0, out.stderr
+    assert "empty answer" in json.loads(out.stdout)["text"]

@@ -162,6 +162,8 @@ class Agent:
             result.last = chat
             text, calls = self._decode(chat, by_name)
             if not calls:
+                if not text.strip():  # say so, rather than print nothing and look broken
+                    text = "(The model returned an empty answer. Try rephrasing, or another model.)"
                 session.add(Message("assistant", text))
                 result.text = text
                 return result
@@ -279,11 +281,14 @@ class Agent:
 
 
 def _decision_schema(tools: list[ToolInfo]) -> dict[str, Any]:
-    return {"type": "object", "properties": {
-        "tool": {"type": "string", "enum": [t.exposed for t in tools] + ["answer"]},
-        "arguments": {"type": "object"},
-        "answer": {"type": "string", "maxLength": 800}},
-        "required": ["tool"]}
+    """Either a call of an offered tool, or an answer that says something (an empty answer is not allowed)."""
+    call = {"type": "object", "properties": {"tool": {"type": "string", "enum": [t.exposed for t in tools]},
+                                             "arguments": {"type": "object"}},
+            "required": ["tool", "arguments"]}
+    answer = {"type": "object", "properties": {"tool": {"const": "answer"},
+                                               "answer": {"type": "string", "minLength": 1, "maxLength": 800}},
+              "required": ["tool", "answer"]}
+    return {"anyOf": [call, answer] if tools else [answer]}
 
 
 def _constrained_instructions(tools: list[ToolInfo]) -> str:
