@@ -37,6 +37,16 @@ def data_dir() -> Path:
     return Path(_dirs.user_data_dir)
 
 
+def models_dir() -> Path:
+    """GGUF model files for the embedded engine ($XDG_DATA_HOME/llm-os/models)."""
+    return data_dir() / "models"
+
+
+def engine_cache_dir() -> Path:
+    """Saved prompt-prefix states of the embedded engine (recomputable, a few MB each)."""
+    return cache_dir() / "engine"
+
+
 def cache_dir() -> Path:
     """Things llmos can always recompute: tool lists, model metadata."""
     return Path(_dirs.user_cache_dir)

@@ -1,0 +1,194 @@
+"""The engine: one loaded model, the token prefix it has evaluated, and generation that can be stopped.
+
+Prefix reuse: the tokens already in the KV cache are remembered; a new prompt that starts with them
+evaluates only what is new (a shell turn re-reads nothing of the system prompt, tools and history).
+Across processes, the stable prefix (system prompt + tool schemas) is saved to a state file and restored
+(prefix_cache.py). Cancellation is a flag checked before every token and inside a long prompt evaluation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmos.engine.backend import Backend, Cancelled, EngineError, LoadOptions
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # prompt tokens already in the KV cache (this process or a restored state file)
+    evaluated_tokens: int = 0  # prompt tokens actually run through the model
+    output_tokens: int = 0
+    restored_from: str | None = None  # the state file a prefix came from
+    finish_reason: str = "stop"  # stop, length, cancelled
+    seconds: float = 0.0
+
+
+@dataclass
+class Generation:
+    """What to generate; the prompt is already rendered and tokenized."""
+
+    prompt: list[int]
+    max_tokens: int = 512
+    grammar: str | None = None
+    temperature: float = 0.0
+    seed: int = 0
+    stable_prefix: int = 0  # the first N prompt tokens are worth saving to (and restoring from) a state file
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class Engine:
+    """Thread-safe: one generation at a time (a second caller waits for the lock)."""
+
+    def __init__(self, backend: Backend, options: LoadOptions, prefix_store: PrefixStore | None = None):
+        self.backend = backend
+        self.options = options
+        self.prefix_store = prefix_store
+        self._evaluated: list[int] = []  # tokens whose KV entries are in the context, in order
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+
+    @classmethod
+    def load(cls, options: LoadOptions, prefix_store: PrefixStore | None = None) -> Engine:
+        from llmos.engine.cyllama_backend import CyllamaBackend
+
+        return cls(CyllamaBackend(options), options, prefix_store)
+
+    @property
+    def n_ctx(self) -> int:
+        return self.backend.n_ctx
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.backend.tokenize(text)
+
+    def cancel(self) -> None:
+        """Stop the generation in progress (from any thread): at the next token, or mid-evaluation."""
+        self._cancel.set()
+        self.backend.abort(True)
+
+    def generate(self, job: Generation, on_piece: Callable[[str], None] | None = None) -> str:
+        """Run ``job``; text pieces go to ``on_piece`` as they are decoded. Returns the whole text."""
+        parts: list[str] = []
+        for piece in self.stream(job):
+            parts.append(piece)
+            if on_piece is not None:
+                on_piece(piece)
+        return "".join(parts)
+
+    def stream(self, job: Generation) -> Iterator[str]:
+        if len(job.prompt) >= self.n_ctx:
+            raise EngineError("context", f"the prompt has {len(job.prompt)} tokens; the context holds "
+                                         f"{self.n_ctx} (n_ctx)")
+        with self._lock:
+            self._cancel.clear()
+            self.backend.abort(False)
+            start = time.perf_counter()
+            try:
+                self._prefill(job)
+                yield from self._decode(job)
+            except Cancelled:
+                job.stats.finish_reason = "cancelled"
+                raise
+            finally:
+                job.stats.seconds = time.perf_counter() - start
+
+    # ---- prompt ------------------------------------------------------------------------------------------
+
+    def _prefill(self, job: Generation) -> None:
+        stats = job.stats
+        stats.prompt_tokens = len(job.prompt)
+        if not self._evaluated and self.prefix_store is not None and job.stable_prefix:
+            self._restore(job)
+        # At least the last prompt token is evaluated: its logits choose the first answer token.
+        keep = min(common_prefix(self._evaluated, job.prompt), len(job.prompt) - 1)
+        self._truncate(keep)
+        stats.reused_tokens = max(stats.reused_tokens, keep)
+        if self.prefix_store is not None and keep < job.stable_prefix < len(job.prompt) and \
+                not self.prefix_store.has(self, job.prompt[:job.stable_prefix]):
+            self._run(job.prompt[keep:job.stable_prefix], stats)  # evaluate the prefix alone, to save it
+            self.prefix_store.save(self, self._evaluated)
+            keep = job.stable_prefix
+        self._run(job.prompt[keep:], stats)
+
+    def _restore(self, job: Generation) -> None:
+        assert self.prefix_store is not None
+        restored = self.prefix_store.restore(self, job.prompt[:job.stable_prefix])
+        if restored:
+            self._evaluated = list(job.prompt[:job.stable_prefix])
+            job.stats.restored_from = restored
+
+    def _truncate(self, keep: int) -> None:
+        if keep < len(self._evaluated):
+            self.backend.forget_from(keep)
+            del self._evaluated[keep:]
+
+    def _run(self, tokens: list[int], stats: GenerationStats) -> None:
+        if not tokens:
+            return
+        start = len(self._evaluated)
+        try:
+            self.backend.evaluate(tokens, start)
+        except EngineError:
+            self.backend.forget_from(start)  # a batch cut short leaves an unknown part evaluated
+            raise
+        self._evaluated += tokens
+        stats.evaluated_tokens += len(tokens)
+
+    # ---- answer ------------------------------------------------------------------------------------------
+
+    def _decode(self, job: Generation) -> Iterator[str]:
+        sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
+        pending: list[int] = []  # tokens whose bytes do not yet form whole characters
+        room = self.n_ctx - len(self._evaluated)
+        job.stats.finish_reason = "length"
+        for _ in range(min(job.max_tokens, room)):
+            if self._cancel.is_set():
+                raise Cancelled()
+            token = sampler.sample()
+            if self.backend.is_end(token):
+                job.stats.finish_reason = "stop"
+                break
+            job.stats.output_tokens += 1
+            pending.append(token)
+            text = self.backend.detokenize(pending)
+            if not text.endswith("\ufffd"):
+                pending.clear()
+                yield text
+            self._run([token], GenerationStats())
+        if pending:
+            yield self.backend.detokenize(pending)
+
+    def close(self) -> None:
+        with self._lock:
+            self.backend.close()
+
+
+class PrefixStore:
+    """Where stable prefixes are saved; implemented in prefix_cache.py (kept apart: files, keys, pruning)."""
+
+    def has(self, engine: Engine, prefix: list[int]) -> bool:
+        raise NotImplementedError
+
+    def save(self, engine: Engine, prefix: list[int]) -> None:
+        raise NotImplementedError
+
+    def restore(self, engine: Engine, prefix: list[int]) -> str | None:
+        raise NotImplementedError
+
+
+def model_identity(path: Path) -> str:
+    """Changes when the file does: path, size and modification time."""
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
