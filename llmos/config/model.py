@@ -34,6 +34,10 @@ class ProviderConfig:
     connect_timeout: float = 3.0
     headers: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    model: str | None = None  # embedded: one GGUF for every tier (``models`` entries win)
+    threads: int | None = None  # embedded
+    n_ctx: int | None = None  # embedded
+    gpu_layers: int | None = None  # embedded
 
     @property
     def api_key(self) -> str | None:
@@ -42,7 +46,7 @@ class ProviderConfig:
 
     @property
     def is_local(self) -> bool:
-        if self.type == "ollama":
+        if self.type in ("ollama", "embedded"):
             return True
         url = self.base_url or ""
         return any(h in url for h in ("://127.", "://localhost", "://[::1]"))

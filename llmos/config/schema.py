@@ -32,7 +32,8 @@ OPT_STR = Field((str,), "a string or null", nullable=True)
 STR_LIST = Field((list,), "a list of strings", item=STR)
 DURATION = Field((str, int), "a duration like 5m, or seconds")
 
-PROVIDER_TYPES = ("ollama", "anthropic", "openai", "openai-compatible")
+PROVIDER_TYPES = ("ollama", "anthropic", "openai", "openai-compatible", "embedded")
+OPT_INT = Field((int,), "a whole number or null", nullable=True)
 
 PROVIDER = {
     "type": Field((str,), "one of " + ", ".join(PROVIDER_TYPES), choices=PROVIDER_TYPES),
@@ -45,6 +46,11 @@ PROVIDER = {
     "timeout": NUMBER,
     "headers": MapOf(STR),
     "models": MapOf(STR),
+    # type: embedded — llmos's own engine: a GGUF file path, or a file name under the models folder
+    "model": OPT_STR,
+    "threads": OPT_INT,  # null: the machine's physical cores
+    "n_ctx": OPT_INT,  # null: the model's trained context, at most 4096
+    "gpu_layers": OPT_INT,  # layers offloaded to a GPU (0: CPU only)
 }
 
 SCHEMA: dict[str, Any] = {

@@ -11,6 +11,7 @@ import abc
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class EngineError(Exception):
@@ -94,6 +95,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def forget_from(self, position: int) -> None:
         """Drop the KV cache from ``position`` on (the kept prefix stays evaluated)."""
+
+    @abc.abstractmethod
+    def grammar_from_schema(self, schema: dict[str, Any]) -> str:
+        """A GBNF grammar that accepts exactly the JSON documents ``schema`` allows; ValueError if it cannot."""
 
     @abc.abstractmethod
     def sampler(self, grammar: str | None, temperature: float, seed: int) -> Sampler: ...

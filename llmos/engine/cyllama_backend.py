@@ -104,6 +104,12 @@ class CyllamaBackend(Backend):
     def forget_from(self, position: int) -> None:
         self._ctx.memory_seq_rm(0, position, -1)
 
+    def grammar_from_schema(self, schema: dict[str, Any]) -> str:
+        try:
+            return str(self._lib.json_schema_to_grammar(schema))
+        except Exception as exc:  # llama.cpp's converter raises AssertionError on refs it cannot resolve
+            raise ValueError(f"cannot turn the schema into a grammar: {exc}") from exc
+
     def sampler(self, grammar: str | None, temperature: float, seed: int) -> Sampler:
         params = self._lib.LlamaSamplerChainParams()
         params.no_perf = True

@@ -109,25 +109,20 @@ class Engine:
     def _prefill(self, job: Generation) -> None:
         stats = job.stats
         stats.prompt_tokens = len(job.prompt)
-        if not self._evaluated and self.prefix_store is not None and job.stable_prefix:
-            self._restore(job)
+        store = self.prefix_store if job.stable_prefix else None
+        if store is not None and not self._evaluated:
+            restored = store.restore(self, job.prompt)
+            if restored:
+                self._evaluated, stats.restored_from = restored
         # At least the last prompt token is evaluated: its logits choose the first answer token.
         keep = min(common_prefix(self._evaluated, job.prompt), len(job.prompt) - 1)
         self._truncate(keep)
-        stats.reused_tokens = max(stats.reused_tokens, keep)
-        if self.prefix_store is not None and keep < job.stable_prefix < len(job.prompt) and \
-                not self.prefix_store.has(self, job.prompt[:job.stable_prefix]):
-            self._run(job.prompt[keep:job.stable_prefix], stats)  # evaluate the prefix alone, to save it
-            self.prefix_store.save(self, self._evaluated)
+        stats.reused_tokens = keep
+        if store is not None and keep < job.stable_prefix < len(job.prompt):
+            self._run(job.prompt[keep:job.stable_prefix], stats)  # the stable part alone, to save it
+            store.save(self, self._evaluated)
             keep = job.stable_prefix
         self._run(job.prompt[keep:], stats)
-
-    def _restore(self, job: Generation) -> None:
-        assert self.prefix_store is not None
-        restored = self.prefix_store.restore(self, job.prompt[:job.stable_prefix])
-        if restored:
-            self._evaluated = list(job.prompt[:job.stable_prefix])
-            job.stats.restored_from = restored
 
     def _truncate(self, keep: int) -> None:
         if keep < len(self._evaluated):
@@ -150,7 +145,8 @@ class Engine:
 
     def _decode(self, job: Generation) -> Iterator[str]:
         sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
-        pending: list[int] = []  # tokens whose bytes do not yet form whole characters
+        output: list[int] = []
+        shown = 0  # characters of the answer already yielded
         room = self.n_ctx - len(self._evaluated)
         job.stats.finish_reason = "length"
         for _ in range(min(job.max_tokens, room)):
@@ -161,14 +157,24 @@ class Engine:
                 job.stats.finish_reason = "stop"
                 break
             job.stats.output_tokens += 1
-            pending.append(token)
-            text = self.backend.detokenize(pending)
-            if not text.endswith("\ufffd"):
-                pending.clear()
-                yield text
+            output.append(token)
+            # Decoding the whole answer (not token by token) keeps spaces right and waits for characters
+            # whose bytes span several tokens.
+            text = self._text(output)
+            if text is not None and len(text) > shown:
+                yield text[shown:]
+                shown = len(text)
             self._run([token], GenerationStats())
-        if pending:
-            yield self.backend.detokenize(pending)
+        text = self._text(output, final=True) or ""
+        if len(text) > shown:
+            yield text[shown:]
+
+    def _text(self, tokens: list[int], final: bool = False) -> str | None:
+        try:
+            text = self.backend.detokenize(tokens)
+        except UnicodeDecodeError:
+            return None
+        return text if final or not text.endswith("\ufffd") else None
 
     def close(self) -> None:
         with self._lock:
@@ -176,15 +182,13 @@ class Engine:
 
 
 class PrefixStore:
-    """Where stable prefixes are saved; implemented in prefix_cache.py (kept apart: files, keys, pruning)."""
-
-    def has(self, engine: Engine, prefix: list[int]) -> bool:
-        raise NotImplementedError
+    """Where prefix states are saved between processes; prefix_cache.py keeps them as files."""
 
     def save(self, engine: Engine, prefix: list[int]) -> None:
         raise NotImplementedError
 
-    def restore(self, engine: Engine, prefix: list[int]) -> str | None:
+    def restore(self, engine: Engine, prompt: list[int]) -> tuple[list[int], str] | None:
+        """Load the saved state sharing the longest prefix with ``prompt``: (its tokens, where it came from)."""
         raise NotImplementedError
 
 

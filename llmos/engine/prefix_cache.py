@@ -1,8 +1,10 @@
-"""Saved KV states of stable prompt prefixes, so a one-shot `llmos run` skips re-reading its system prompt.
+"""Saved KV states of prompt prefixes, so a one-shot `llmos run` skips re-reading its system prompt and tools.
 
-A file is keyed by the model file (path, size, mtime), the context size, the backend and the prefix tokens:
-any change gives a new key, so a stale state is never loaded. Files are written atomically and only the
-most recent few are kept (each is a few MB).
+States live in one folder per model (keyed by the model file's path, size and mtime, the context size and the
+backend), each as ``NAME.kv`` (the binding's state file) beside ``NAME.tokens`` (the tokens it holds). A new
+prompt restores the state sharing the longest prefix with it, and the engine evaluates only the rest: a
+prompt whose system text changed near its end still reuses everything before the change. Files are written
+atomically and only the most recent few are kept (a few MB each).
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmos.engine.engine import PrefixStore, model_identity
+from llmos.engine.engine import PrefixStore, common_prefix, model_identity
 
 if TYPE_CHECKING:
     from llmos.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 KEEP = 8
+MIN_REUSE = 16  # fewer shared tokens are not worth a file read
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()[:32]
 
 
 class FilePrefixStore(PrefixStore):
@@ -28,45 +38,59 @@ class FilePrefixStore(PrefixStore):
         self.directory = directory
         self.keep = keep
 
-    def path_for(self, engine: Engine, prefix: list[int]) -> Path:
-        digest = hashlib.sha256()
-        digest.update(f"{type(engine.backend).__name__}|{model_identity(engine.options.path)}|"
-                      f"{engine.n_ctx}|".encode())
-        digest.update(array("i", prefix).tobytes())
-        return self.directory / f"{digest.hexdigest()[:32]}.kv"
-
-    def has(self, engine: Engine, prefix: list[int]) -> bool:
-        return self.path_for(engine, prefix).is_file()
+    def folder(self, engine: Engine) -> Path:
+        identity = f"{type(engine.backend).__name__}|{model_identity(engine.options.path)}|{engine.n_ctx}"
+        return self.directory / _digest(identity.encode())
 
     def save(self, engine: Engine, prefix: list[int]) -> None:
-        target = self.path_for(engine, prefix)
-        partial = target.with_suffix(f".{os.getpid()}.part")
+        folder = self.folder(engine)
+        name = _digest(array("i", prefix).tobytes())
+        partial = folder / f"{name}.{os.getpid()}.part"
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             engine.backend.save_state(partial, prefix)
-            os.replace(partial, target)
-            self._prune()
+            (folder / f"{name}.tokens.part").write_bytes(array("i", prefix).tobytes())
+            os.replace(partial, folder / f"{name}.kv")
+            os.replace(folder / f"{name}.tokens.part", folder / f"{name}.tokens")  # last: marks it complete
+            self._prune(folder)
         except Exception:  # a cache that cannot be written only costs time
-            log.debug("could not save the prefix state %s", target, exc_info=True)
+            log.debug("could not save a prefix state in %s", folder, exc_info=True)
             partial.unlink(missing_ok=True)
 
-    def restore(self, engine: Engine, prefix: list[int]) -> str | None:
-        path = self.path_for(engine, prefix)
-        if not path.is_file():
+    def restore(self, engine: Engine, prompt: list[int]) -> tuple[list[int], str] | None:
+        best = self._best(self.folder(engine), prompt)
+        if best is None:
             return None
+        kv, tokens = best
         try:
-            tokens = engine.backend.load_state(path, len(prefix) + 1)
+            loaded = engine.backend.load_state(kv, len(tokens) + 1)
         except Exception:
-            log.debug("could not load the prefix state %s", path, exc_info=True)
-            tokens = []
-        if tokens != prefix:  # damaged or foreign: start clean rather than trust it
+            log.debug("could not load the prefix state %s", kv, exc_info=True)
+            loaded = []
+        if loaded != tokens:  # damaged or foreign: start clean rather than trust it
             engine.backend.forget_from(0)
-            path.unlink(missing_ok=True)
+            kv.unlink(missing_ok=True)
+            kv.with_suffix(".tokens").unlink(missing_ok=True)
             return None
-        os.utime(path)  # recently used: pruned last
-        return str(path)
+        os.utime(kv)  # recently used: pruned last
+        return tokens, str(kv)
 
-    def _prune(self) -> None:
-        files = sorted(self.directory.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[self.keep:]:
+    def _best(self, folder: Path, prompt: list[int]) -> tuple[Path, list[int]] | None:
+        best: tuple[int, Path, list[int]] | None = None
+        for marker in folder.glob("*.tokens") if folder.is_dir() else ():
+            kv = marker.with_suffix(".kv")
+            tokens = array("i")
+            try:
+                tokens.frombytes(marker.read_bytes())
+            except (OSError, ValueError):
+                continue
+            shared = common_prefix(list(tokens), prompt)
+            if kv.is_file() and shared >= MIN_REUSE and (best is None or shared > best[0]):
+                best = (shared, kv, list(tokens))
+        return (best[1], best[2]) if best else None
+
+    def _prune(self, folder: Path) -> None:
+        states = sorted(folder.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in states[self.keep:]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".tokens").unlink(missing_ok=True)

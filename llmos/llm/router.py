@@ -79,6 +79,8 @@ class Router:
             config = self._provider_configs[name]
             if config.api_key_env and not config.api_key and config.type != "openai-compatible":
                 continue
+            if config.type == "embedded" and not _embedded_ready(config):
+                continue
             picked = self.picked(config, task.tier)
             return config, self.config.router.model or (picked.model if picked else None) or \
                 config.model_for(task.tier) or ""
@@ -102,6 +104,10 @@ class Router:
         if config.type == "ollama":
             picked = self.picked(config, tier)
             return self._num_ctx(config, picked, picked.model if picked else None)
+        if config.type == "embedded":  # the engine's n_ctx, read from the GGUF header (no model load)
+            from llmos.llm.providers.embedded import context_window
+
+            return context_window(config, tier)
         return config.context_window
 
     def _num_ctx(self, config: ProviderConfig, picked: Any, model: str | None) -> int:
@@ -244,6 +250,12 @@ class Router:
     async def aclose(self) -> None:
         for p in self._providers.values():
             await p.aclose()
+
+
+def _embedded_ready(config: ProviderConfig) -> bool:
+    from llmos.llm.providers.embedded import EmbeddedProvider
+
+    return EmbeddedProvider(config.name, config).missing_setup() is None
 
 
 def _last_user_text(request: ChatRequest) -> str:

@@ -24,4 +24,8 @@ def create_provider(name: str, config: ProviderConfig) -> Provider:
         from llmos.llm.providers.ollama_chat import OllamaProvider
 
         return OllamaProvider(name, config)
+    if kind == "embedded":
+        from llmos.llm.providers.embedded import EmbeddedProvider
+
+        return EmbeddedProvider(name, config)
     raise ValueError(f"unknown provider type {kind!r}")  # config validation rejects this earlier
