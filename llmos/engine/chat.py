@@ -31,14 +31,17 @@ class ChatPlan:
 
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
-         json_schema: dict[str, Any] | None = None) -> ChatPlan:
-    """Raises ValueError for a JSON schema no grammar can express."""
+         json_schema: dict[str, Any] | None = None, constrain_tools: bool = True) -> ChatPlan:
+    """Raises ValueError for a JSON schema no grammar can express. ``constrain_tools=False`` gives the tools
+    to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does."""
     backend = engine.backend
     chat_template = backend.chat_template()
     tools = list(tools or [])
     grammar, mode, render_tools = None, "text", None
     if json_schema is not None:
         grammar, mode = backend.grammar_from_schema(json_schema), "schema"
+    elif tools and not constrain_tools:
+        render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
         tagged = template.supports_tools(chat_template)
         try:

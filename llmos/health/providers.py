@@ -36,7 +36,7 @@ async def check_provider(p: ProviderConfig, timeout: float = 5.0) -> ProviderChe
     try:
         problem = adapter.missing_setup()
         if problem:
-            return ProviderCheck(p.name, p.type, False, problem, f"export {p.api_key_env}=…")
+            return ProviderCheck(p.name, p.type, False, problem, f"export {p.api_key_env}=…" if p.api_key_env else "")
         try:
             served = await asyncio.wait_for(adapter.list_models(), timeout)
         except asyncio.TimeoutError:

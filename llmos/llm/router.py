@@ -142,11 +142,13 @@ class Router:
         """Answer ``request`` from the first provider that can; stream text to ``on_text`` as it arrives."""
         task = classify(text_for_routing or _last_user_text(request))
         failures: list[ProviderError] = []
+        not_set_up: set[str] = set()
         for name in self.order(task, provider):
             p = self.provider(name)
             problem = p.missing_setup()
-            if problem:
+            if problem:  # never tried: reported if nothing answers, not as a fallback
                 failures.append(ProviderError(name, ErrorKind.AUTH_FAILED, problem, transient=False))
+                not_set_up.add(name)
                 continue
             picked = self.picked(p.config, task.tier)
             try:
@@ -172,7 +174,7 @@ class Router:
                 if on_fallback:
                     on_fallback(name, exc)
                 continue
-            result.fallback_from = [f.provider for f in failures]
+            result.fallback_from = [f.provider for f in failures if f.provider not in not_set_up]
             return result
         raise NoProviderAvailable(failures)
 
