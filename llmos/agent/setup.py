@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmos.agent.audit import AuditLog
+from llmos.agent.authorize import Authorizer
 from llmos.agent.confirm import Confirmer
 from llmos.agent.gate import Gate, parse_rules
 from llmos.agent.host import McpHost
@@ -12,7 +13,7 @@ from llmos.config import Config
 from llmos.llm.router import Router
 
 
-def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -> AgentSettings:
+def agent_settings(config: Config, stream: bool = True) -> AgentSettings:
     a = config.get("agent") or {}
     constrained = a.get("constrained", False)
     return AgentSettings(
@@ -22,7 +23,6 @@ def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -
         all_tools_context=a.get("all_tools_context", 64_000),
         constrained=constrained is True,
         concurrent_tools=config.get("performance.concurrent_tools", True),
-        dry_run=dry_run,
         stream=stream,
         system_prompt=a.get("system_prompt"),
     )
@@ -34,4 +34,5 @@ def build_agent(config: Config, router: Router, confirmer: Confirmer, events: Ag
 
     host = McpHost(server_specs(config), cache=ToolCache())
     gate = Gate(parse_rules(config.get("gate.rules")))
-    return Agent(router, host, gate, confirmer, AuditLog(), agent_settings(config, dry_run, stream), events)
+    authorizer = Authorizer(gate, confirmer, AuditLog(), dry_run=dry_run)
+    return Agent(router, host, authorizer, agent_settings(config, stream), events)
