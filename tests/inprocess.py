@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import mcp.client.stdio  # noqa: F401  # binds its errlog default (sys.stderr) now, not to one run's stream
 
 from llmos.entry import run
 from llmos.terminal import Terminal
@@ -44,11 +47,14 @@ def llmos(*args: str, stdin: str = "", env: dict[str, str] | None = None, prompt
     it there is nobody to ask, as with a script."""
     from prompt_toolkit.output import DummyOutput
 
-    out, err = io.StringIO(), io.StringIO()
-    terminal = Terminal(stdin=io.StringIO(stdin), stdout=out, stderr=err, prompt_input=prompt_input,
-                        prompt_output=DummyOutput() if prompt_input is not None else None,
-                        person=prompt_input is not None, width=width)
-    # Code that still prints to sys.stdout (click's usage messages, a few views) lands in the same place.
-    with _environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = run(list(args), terminal)
-    return Completed(status, out.getvalue(), err.getvalue())
+    out = io.StringIO()
+    # stderr is a real file, as a process's is (MCP's stdio client may hand it to a server).
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        terminal = Terminal(stdin=io.StringIO(stdin), stdout=out, stderr=err, prompt_input=prompt_input,
+                            prompt_output=DummyOutput() if prompt_input is not None else None,
+                            person=prompt_input is not None, width=width)
+        # Code that still prints to sys.stdout (click's usage messages, a few views) lands in the same place.
+        with _environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = run(list(args), terminal)
+        err.seek(0)
+        return Completed(status, out.getvalue(), err.read())
