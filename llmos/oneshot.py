@@ -47,6 +47,8 @@ async def _with_tools(config: Any, router: Router, text: str, options: Options, 
         await agent.host.ready()
         for name, reason in agent.host.down().items():
             terminal.notice(f"llmos: the {name} server is unavailable: {reason}")
+        for warning in agent.host.warnings:
+            terminal.notice(f"llmos: {warning}")
         turn = await agent.turn(session, text, provider=options.provider)
     finally:
         if isinstance(events, CliEvents):

@@ -19,6 +19,8 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
     async def collect():
         try:
             await host.ready()
+            for warning in host.warnings:
+                terminal.notice(f"llmos: {warning}")
             return list(host.tools.values()), host.down()
         finally:
             await host.aclose()
@@ -26,7 +28,8 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
     found, down = asyncio.run(collect())
     if json_output:
         listing = {"tools": [{"name": t.exposed, "server": t.server, "tool": t.name, "description": t.description,
-                              "annotations": t.annotations, "builtin": t.builtin} for t in found], "down": down}
+                              "annotations": t.annotations, "builtin": t.builtin, "trusted": t.trusted}
+                             for t in found], "down": down}
         terminal.write(json.dumps(listing, indent=2) + "\n")
         return
     from llmos.ui.tools_view import print_tools
