@@ -1,6 +1,6 @@
 """One exception root and the exit statuses scripts can rely on.
 
-Exceptions become exit statuses in exactly one place: ``llmos.cli.main``.
+Exceptions become exit statuses in exactly one place: ``llmos.entry.guarded``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ class ErrorKind(enum.StrEnum):
     AUTH_FAILED = "authentication failed"
     BAD_REQUEST = "bad request"
     TIMEOUT = "timed out"
-    TOOL_FAILED = "tool execution failed"
 
     @property
     def retryable(self) -> bool:
@@ -56,7 +55,6 @@ _HINTS = {
     ErrorKind.AUTH_FAILED: "check the API key.",
     ErrorKind.BAD_REQUEST: "the provider rejected the request.",
     ErrorKind.TIMEOUT: "the provider took too long to answer.",
-    ErrorKind.TOOL_FAILED: "the tool reported an error.",
 }
 
 

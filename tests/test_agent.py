@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import servers_config, write_user_config
+from tests.inprocess import Completed, llmos
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, ollama_text, ollama_tool_call, openai_text, openai_tool_calls
 
@@ -34,9 +35,14 @@ def model(isolated_home: Path, files: Path):
         yield scripted
 
 
-def llmos_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def llmos_run(*args: str) -> Completed:
+    return llmos("run", *args)
+
+
+def llmos_process(*args: str) -> subprocess.CompletedProcess:
+    """The real executable, for what only a process shows (the console script, its exit status)."""
     return subprocess.run([sys.executable, "-m", "llmos", "run", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env=dict(os.environ), stdin=subprocess.DEVNULL)
+                          timeout=120, env=dict(os.environ), stdin=subprocess.DEVNULL)
 
 
 def audit_records(isolated_home: Path) -> list[dict]:
@@ -69,12 +75,12 @@ def test_destructive_call_is_refused_without_a_terminal(model: ScriptedModel, fi
                                                         isolated_home: Path) -> None:
     target = files / "Downloads" / "big.iso"
     model.say(openai_tool_calls(("delete", {"path": str(target)})), openai_text("I could not delete it."))
-    out = llmos_run("delete the iso")
+    out = llmos_process("delete the iso")  # a real process with stdin from /dev/null: nobody to ask
     assert out.returncode == 4, out.stderr
     assert target.exists()
     assert "refused" in out.stderr and "--allow filesystem.delete" in model.requests()[1]["messages"][-1]["content"]
     [record] = audit_records(isolated_home)
-    assert (record["decision"], record["by"], record["status"]) == ("refused", "user", "refused")
+    assert (record["decision"], record["by"], record["status"]) == ("refused", "no-terminal", "refused")
 
 
 @pytest.mark.parametrize("flags", [["--yes"], ["--allow", "filesystem.delete"]])
@@ -92,7 +98,8 @@ def test_destructive_call_approved_by_flag_goes_to_trash(model: ScriptedModel, f
 
 def test_rule_allows_deletes_under_a_folder(model: ScriptedModel, files: Path, isolated_home: Path) -> None:
     write_user_config(isolated_home, model.config(servers_config(files) + (
-        f"gate:\n  rules:\n    - {{decision: allow, tool: filesystem.delete, when: {{path: '{files}/Downloads/**'}}}}\n")))
+        "gate:\n  rules:\n    - {decision: allow, tool: filesystem.delete, "
+        f"when: {{path: '{files}/Downloads/**'}}}}\n")))
     model.say(openai_tool_calls(("delete", {"path": str(files / "Downloads" / "small.txt")})), openai_text("done"))
     out = llmos_run("delete small.txt")
     assert out.returncode == 0, out.stderr
@@ -176,6 +183,7 @@ def test_dry_run_runs_only_read_only_calls(model: ScriptedModel, files: Path) ->
                                 ("delete", {"path": str(files / "Downloads" / "big.iso")})),
               openai_text("Would delete big.iso."))
     out = llmos_run("--dry-run", "--json", "clean downloads")
+    assert out.returncode == 4  # a call was skipped: the man page's promise
     calls = json.loads(out.stdout)["tool_calls"]
     assert [(c["tool"], c["decision"], c["ok"]) for c in calls] == [
         ("filesystem.list_directory", "allow", True), ("filesystem.delete", "dry-run", False)]

@@ -1,4 +1,5 @@
-"""The `llmos` command as a person or a script runs it: a real process, real exit codes."""
+"""The `llmos` command as a person or a script runs it: real exit codes, in-process through llmos.entry
+(tests/inprocess.py); the console script itself and shell completion run as real processes."""
 
 from __future__ import annotations
 
@@ -12,19 +13,20 @@ import pytest
 
 from llmos import __version__
 from tests.conftest import llm_config, write_user_config
+from tests.inprocess import llmos
 from tests.llm_server import MODEL_ALIAS, LLMServer, free_port
 
 
-def llmos(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-          timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", *args], input=stdin, capture_output=True, text=True,
+def llmos_process(*args: str, env: dict[str, str] | None = None, timeout: float = 120
+                  ) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def test_version_and_help() -> None:
-    out = llmos("--version")
+    out = llmos_process("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"llmos {__version__}"
-    help_text = llmos("--help").stdout
+    help_text = llmos_process("--help").stdout
     for command in ("run", "config", "usage", "doctor"):
         assert command in help_text
     assert "Exit codes" in llmos("run", "--help").stdout
@@ -169,9 +171,9 @@ def test_doctor_table_and_exit_codes(llm: LLMServer, isolated_home: Path) -> Non
 
 
 def test_shell_completion_answers_for_commands_and_subcommands() -> None:
-    script = llmos("--show-completion")
+    script = llmos_process("--show-completion")
     assert script.returncode == 0 and "_llmos_completion" in script.stdout
-    commands = llmos(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos con", "COMP_CWORD": "1"})
+    commands = llmos_process(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos con", "COMP_CWORD": "1"})
     assert commands.stdout.split() == ["config"]
-    sub = llmos(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos models f", "COMP_CWORD": "2"})
+    sub = llmos_process(env={"_LLMOS_COMPLETE": "complete_bash", "COMP_WORDS": "llmos models f", "COMP_CWORD": "2"})
     assert sub.stdout.split() == ["fit"]

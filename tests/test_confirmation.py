@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import shlex
 import subprocess
@@ -41,7 +42,7 @@ def run_turn(isolated_home: Path, files: Path, replies: list, keys: str) -> tupl
         write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(*replies)
         config = load_config()
-        console = Console(file=open("/dev/null", "w"), force_terminal=False)
+        console = Console(file=io.StringIO(), force_terminal=False)
 
         async def go():
             with create_pipe_input() as pipe:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +17,8 @@ from llmos.conversation.tokens import TokenCounter
 from llmos.llm.messages import Message
 from llmos.llm.router import Router
 from tests.conftest import llm_config, servers_config, write_user_config
+from tests.inprocess import Completed
+from tests.inprocess import llmos as run_llmos
 from tests.llm_server import LLMServer
 from tests.replay_server import Reply, ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
@@ -118,9 +117,8 @@ def test_compaction_that_fails_falls_back_to_trimming(isolated_home: Path) -> No
 
 
 
-def llmos(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ), stdin=subprocess.DEVNULL)
+def llmos(*args: str) -> Completed:
+    return run_llmos(*args)
 
 
 def test_sessions_are_saved_and_continued_with_references(isolated_home: Path, tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
-from rich.console import Console
 
 from llmos.config import load_config
 from llmos.repl.app import Repl
+from llmos.terminal import Terminal as Streams
 from tests.conftest import llm_config, servers_config, write_user_config
 from tests.llm_server import LLMServer
 from tests.replay_server import ReplayServer
@@ -138,8 +138,8 @@ def run_repl(isolated_home: Path, files: Path, keys: str, replies: list, extra_c
         async def go():
             with create_pipe_input() as pipe:
                 pipe.send_text(keys)
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=100, force_terminal=False))
+                repl = Repl(load_config(), Streams(stdout=out, stderr=out, prompt_input=pipe,
+                                                    prompt_output=DummyOutput(), person=True, width=100))
                 await repl.run()
         asyncio.run(asyncio.wait_for(go(), 60))
         return out.getvalue(), model.requests()
@@ -182,8 +182,8 @@ def test_banner_shows_the_pickers_choice(isolated_home: Path) -> None:
         async def go():
             with create_pipe_input() as pipe:
                 pipe.send_text("/tools\r/exit\r")  # /tools waits for the background start-up
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=200, force_terminal=False))
+                repl = Repl(load_config(), Streams(stdout=out, stderr=out, prompt_input=pipe,
+                                                    prompt_output=DummyOutput(), person=True, width=200))
                 await repl.run()
         asyncio.run(asyncio.wait_for(go(), 60))
     banner = next(line for line in out.getvalue().splitlines() if "tools —" in line)
@@ -207,6 +207,41 @@ def test_shell_escapes_go_through_the_gate(isolated_home: Path, files: Path) -> 
     records = [json_module.loads(line) for line in audit.read_text().splitlines()]
     assert [(r["tool"], r["decision"], r["status"]) for r in records] == [
         ("run", "refused", "refused"), ("run", "deny", "refused"), ("run", "allow", "ok")]
+
+
+def test_shell_escape_under_dry_run_does_not_run(isolated_home: Path, files: Path) -> None:
+    target = files / "old.log"
+    made = files / "made.txt"
+    keys = f"/dry-run\r!rm {target}\r!touch {made}\r/dry-run\r!echo ran-after\r/exit\r"
+    text, _ = run_repl(isolated_home, files, keys, [])
+    assert target.exists() and not made.exists()  # llmos cannot know what a command does: none runs
+    assert text.count("not run: dry run") == 2
+    assert "ran-after" in text  # dry run off again: commands run
+
+
+def test_resume_keeps_the_reserve_for_the_answer(isolated_home: Path, files: Path) -> None:
+    from llmos.conversation.session import ChatSession
+    from llmos.conversation.store import SessionStore
+    from llmos.llm.messages import Message
+
+    saved = ChatSession(store=SessionStore())
+    saved.add(Message("user", "an earlier request"))
+    out = io.StringIO()
+
+    async def go():
+        with create_pipe_input() as pipe:
+            pipe.send_text(f"/resume {saved.store.id}\r/exit\r")
+            repl = Repl(load_config(), Streams(stdout=out, stderr=out, prompt_input=pipe,
+                                                prompt_output=DummyOutput(), person=True, width=100))
+            await repl.run()
+            return repl
+    with ReplayServer() as server:
+        write_user_config(isolated_home, ScriptedModel(server).config(
+            servers_config(files) + "context:\n  reserve_tokens: 333\n"))
+        repl = asyncio.run(asyncio.wait_for(go(), 60))
+    assert f"resumed {saved.store.id}" in out.getvalue()
+    assert repl.chat.store.id == saved.store.id and repl.chat.reserve_tokens == 333
+    assert [m.content for m in repl.chat.conversation.messages] == ["an earlier request"]
 
 
 def test_multiline_input_with_backslash_and_alt_enter(isolated_home: Path, files: Path) -> None:
@@ -255,8 +290,8 @@ def test_ctrl_c_cancels_the_step_and_keeps_what_was_shown(isolated_home: Path, f
 
         async def go():
             with create_pipe_input() as pipe:
-                repl = Repl(load_config(), input=pipe, output=DummyOutput(),
-                            console=Console(file=out, width=100, force_terminal=False))
+                repl = Repl(load_config(), Streams(stdout=out, stderr=out, prompt_input=pipe,
+                                                    prompt_output=DummyOutput(), person=True, width=100))
                 running = asyncio.create_task(repl.run())
                 pipe.send_text("tell me a story\r")
                 for _ in range(200):

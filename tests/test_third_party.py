@@ -11,13 +11,11 @@ from pathlib import Path
 from tests.conftest import servers_config, write_user_config
 from tests.node_tools import npm_tool
 from tests.replay_server import ReplayServer
+from tests.inprocess import llmos
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 
 
 
-def llmos(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ), stdin=subprocess.DEVNULL)
 
 
 def test_everything_server_tools_listed_and_called_through_the_gate(isolated_home: Path, tmp_path: Path) -> None:
@@ -54,7 +52,7 @@ def test_yaml_mcpservers_entry_and_a_broken_server_reported(isolated_home: Path)
     out = llmos("tools", "--json")
     assert out.returncode == 0, out.stderr
     listing = json.loads(out.stdout)
-    assert any(t["server"] == "everything" for t in listing["tools"])
+    assert any(t["server"] == "everything" for t in listing["tools"]), (listing["down"], out.stderr)
     assert "broken" in listing["down"] and listing["down"]["broken"]
 
 

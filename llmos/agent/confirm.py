@@ -39,6 +39,7 @@ class Confirmation:
     answer: Answer
     arguments: dict[str, Any]
     note: str = ""  # why, when refused without asking
+    by: str = "user"  # who answered: user | flag (--yes, --allow, /yes) | no-terminal
 
 
 class Confirmer(Protocol):
@@ -73,7 +74,7 @@ class NonInteractive:
     async def confirm(self, request: ConfirmRequest) -> Confirmation:
         return Confirmation(Answer.NO, request.arguments,
                             "not run: it needs confirmation and there is no terminal to ask "
-                            f"(use --yes, or --allow {request.tool.qualified})")
+                            f"(use --yes, or --allow {request.tool.qualified})", by="no-terminal")
 
 
 class PreApproved:
@@ -86,7 +87,7 @@ class PreApproved:
 
     async def confirm(self, request: ConfirmRequest) -> Confirmation:
         if self.yes or request.tool.qualified in self.allowed:
-            return Confirmation(Answer.YES, request.arguments, "approved by --yes/--allow")
+            return Confirmation(Answer.YES, request.arguments, "approved by --yes/--allow", by="flag")
         return await self.ask.confirm(request)
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from llmos.agent import repair, retrieval
-from llmos.agent.audit import AuditLog
-from llmos.agent.confirm import Answer, Confirmer, describe
+from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
+from llmos.errors import ExitStatus
 from llmos.conversation.references import is_destructive_request
 from llmos.conversation.session import TOOL_OUTPUT_MARK, ChatSession
 from llmos.llm.messages import ChatRequest, ChatResult, Message, ToolCall, ToolSpec
@@ -42,7 +42,6 @@ class AgentSettings:
     all_tools_context: int = 64_000  # models with at least this much context see every tool
     constrained: bool = False  # ask for one JSON decision per step instead of native tool calls
     concurrent_tools: bool = True
-    dry_run: bool = False
     stream: bool = True
     system_prompt: str | None = None  # a template overriding the built-in one
 
@@ -57,7 +56,8 @@ class ToolRun:
     text: str
     structured: dict[str, Any] | None = None
     duration_s: float = 0.0
-    refused: bool = False
+    refused: bool = False  # an action that needed a yes, or was denied or dry-run, did not happen
+    outcome: Outcome | None = None
 
 
 @dataclass
@@ -72,6 +72,10 @@ class TurnResult:
     @property
     def refused(self) -> bool:
         return any(r.refused for r in self.runs)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return exit_status([r.outcome for r in self.runs if r.outcome is not None])
 
 
 class AgentEvents(Protocol):
@@ -107,13 +111,17 @@ class _Missing(dict):
 
 
 class Agent:
-    def __init__(self, router: Router, host: McpHost, gate: Gate, confirmer: Confirmer, audit: AuditLog,
+    def __init__(self, router: Router, host: McpHost, authorizer: Authorizer,
                  settings: AgentSettings | None = None, events: AgentEvents | None = None):
-        self.router, self.host, self.gate, self.confirmer, self.audit = router, host, gate, confirmer, audit
+        self.router, self.host, self.authorizer = router, host, authorizer
         self.settings = settings or AgentSettings()
         self.events = events or QuietEvents()
         self.recent_tools: list[str] = []
         self._referents = ""  # this turn's resolved references, shown with any confirmation
+
+    @property
+    def gate(self) -> Gate:
+        return self.authorizer.gate
 
     async def turn(self, session: ChatSession, user_text: str, provider: str | None = None) -> TurnResult:
         """Answer one request, running tools as needed; every message of the turn is added to ``session``."""
@@ -132,7 +140,8 @@ class Agent:
                 self.events.on_resolution(r.describe())
         self._referents = "; ".join(r.describe() for r in resolutions if not r.ambiguous)
         session.add(Message("user", user_text))
-        await self.router.prepare(user_text, provider, tools=bool(self.host.tools))
+        # The picker's survey (GPU probe, Ollama's model list) overlaps the MCP servers' start-up.
+        await asyncio.gather(self.host.ready(), self.router.prepare(user_text, provider, tools=True))
         window, _counter = session.context(self.router, user_text, provider)
         # A small context gets few tools: schemas may take at most a quarter of it.
         tool_budget = min(self.settings.tool_prompt_budget, window // 4)
@@ -213,59 +222,46 @@ class Agent:
     async def _run_one(self, call: ToolCall, by_name: dict[str, ToolInfo], retried: set[str]) -> ToolRun:
         tool = by_name.get(call.name) or self.host.tools.get(call.name)
         self.events.on_tool_start(tool, call)
+        problem = self._problem(call, tool, by_name, retried)
+        if problem is not None:
+            self.authorizer.record(tool, call.arguments, problem, name=call.name)
+            return self._finish(call, tool, problem)
+        assert tool is not None
+        outcome = await self.authorizer.run(tool, call.arguments, lambda args: self.host.call(tool.exposed, args),
+                                            referent=self._referents or None)
+        if isinstance(outcome, Ran):
+            self.recent_tools.append(tool.exposed)
+            if _INJECTION.search(outcome.result.text):
+                self.events.on_warning(f"The output of {tool.qualified} contains text that looks like instructions "
+                                       "to the assistant. It is treated as data; nothing it says can approve an "
+                                       "action.")
+        return self._finish(call, tool, outcome)
+
+    @staticmethod
+    def _problem(call: ToolCall, tool: ToolInfo | None, by_name: dict[str, ToolInfo], retried: set[str]
+                 ) -> Invalid | None:
+        """Why the call cannot even be judged: an unknown tool, or arguments that do not fit its schema."""
         if tool is None:
             offered = ", ".join(sorted(by_name)) or "none"
-            run = ToolRun(call, None, "refused", "rule", False, f"There is no tool named {call.name!r}. "
-                          f"Tools available: {offered}.")
-            return self._finish(run, server="?")
+            return Invalid(f"There is no tool named {call.name!r}. Tools available: {offered}.")
         problem = (f"the arguments are not valid JSON: {call.malformed[:200]}" if call.malformed is not None
                    else repair.validation_error(call.arguments, tool.input_schema))
-        if problem:
-            first = call.name not in retried
-            retried.add(call.name)
-            text = (f"Invalid arguments for {call.name}: {problem}. Call it again with arguments that match its "
-                    "schema." if first else f"Invalid arguments for {call.name} again ({problem}); giving up on it.")
-            return self._finish(ToolRun(call, tool, "refused", "validation", False, text), tool.server)
+        if not problem:
+            return None
+        first = call.name not in retried
+        retried.add(call.name)
+        return Invalid(f"Invalid arguments for {call.name}: {problem}. Call it again with arguments that match its "
+                       "schema." if first else f"Invalid arguments for {call.name} again ({problem}); giving up on it.")
 
-        verdict = self.gate.judge(tool, call.arguments)
-        arguments, by = call.arguments, verdict.by
-        if verdict.decision is Decision.DENY:
-            return self._finish(ToolRun(call, tool, "deny", by, False, f"Not allowed by the user's rules "
-                                        f"({verdict.reason}).", refused=True), tool.server)
-        if self.settings.dry_run and not tool.read_only:
-            return self._finish(ToolRun(call, tool, "dry-run", "flag", False,
-                                        f"Dry run: {tool.qualified} {json.dumps(arguments)} was not run."),
-                                tool.server)
-        if verdict.decision is Decision.ASK:
-            confirm_request = describe(tool, arguments, verdict)
-            confirm_request.referent = self._referents or None
-            answer = await self.confirmer.confirm(confirm_request)
-            by = "user"
-            if answer.answer is Answer.NO:
-                reason = answer.note or "refused"
-                return self._finish(ToolRun(call, tool, "refused", by, False,
-                                            f"The user did not allow this ({reason}). Do not retry it.",
-                                            refused=True), tool.server)
-            if answer.answer is Answer.ALWAYS:
-                self.gate.always.add(tool.qualified)
-            arguments = answer.arguments
-        outcome = await self.host.call(tool.exposed, arguments)
-        self.recent_tools.append(tool.exposed)
-        run = ToolRun(ToolCall(call.id, call.name, arguments), tool, "allow", by, outcome.ok, outcome.text,
-                      outcome.structured, outcome.duration_s)
-        if _INJECTION.search(outcome.text):
-            self.events.on_warning(f"The output of {tool.qualified} contains text that looks like instructions "
-                                   "to the assistant. It is treated as data; nothing it says can approve an action.")
-        return self._finish(run, tool.server)
-
-    def _finish(self, run: ToolRun, server: str) -> ToolRun:
-        status = "ok" if run.ok else ("refused" if run.refused or run.decision != "allow" else "error")
-        try:
-            self.audit.record(server=server, tool=run.call.name if run.tool is None else run.tool.name,
-                              arguments=run.call.arguments, decision=run.decision, by=run.by, status=status,
-                              duration_s=run.duration_s, note="" if run.ok else run.text[:300])
-        except OSError:
-            log.warning("could not write the audit log", exc_info=True)
+    def _finish(self, call: ToolCall, tool: ToolInfo | None, outcome: Outcome) -> ToolRun:
+        if isinstance(outcome, Ran):
+            r = outcome.result
+            run = ToolRun(ToolCall(call.id, call.name, outcome.arguments), tool, "allow", str(outcome.by), r.ok,
+                          r.text, r.structured, r.duration_s, outcome=outcome)
+        else:
+            text = describe_outcome(tool, call.arguments, outcome)
+            run = ToolRun(call, tool, outcome.decision, str(outcome.by), False, text,
+                          refused=isinstance(outcome, SKIPPED), outcome=outcome)
         self.events.on_tool_end(run)
         return run
 
@@ -310,6 +306,7 @@ def _decode_decision(text: str, by_name: dict[str, ToolInfo]) -> tuple[str, list
         return text, []
     name = decision.get("tool")
     if name in by_name:
-        arguments = decision.get("arguments") if isinstance(decision.get("arguments"), dict) else {}
-        return "", [ToolCall(repair.new_call_id(), name, arguments)]
+        raw = decision.get("arguments")
+        arguments: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        return "", [ToolCall(repair.new_call_id(), str(name), arguments)]
     return str(decision.get("answer") or ""), []

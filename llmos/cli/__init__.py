@@ -6,7 +6,6 @@ Heavy modules (SDKs, rich rendering) are imported inside the commands so `llmos 
 
 from __future__ import annotations
 
-import logging
 import os
 
 import typer
@@ -56,21 +55,15 @@ def _root(
                                "Same as LLMOS_DEBUG=1."),
 ) -> None:
     if debug or os.environ.get("LLMOS_DEBUG") not in (None, "", "0"):
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
-        # The SDKs' HTTP chatter would drown llmos's own log.
-        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "anthropic", "openai"):
-            logging.getLogger(noisy).setLevel(logging.INFO)
+        from llmos.runtime import configure_logging
+
+        configure_logging(True)
     if ctx.invoked_subcommand is None:  # `llmos` alone opens the interactive shell
         from llmos.repl.app import main as shell
 
         shell()
 
 
-def run_cli() -> int | None:
-    return app(standalone_mode=False, prog_name="llmos")  # also under `python -m llmos`
-
-
-def main() -> None:
-    from llmos.entry import main as entry
-
-    entry()
+def run_cli(args: list[str] | None = None) -> int | None:
+    """Parse ``args`` (default: the process's) and run the command; its streams are llmos.terminal's."""
+    return app(args=args, standalone_mode=False, prog_name="llmos")

@@ -9,30 +9,32 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
     """List every tool of every connected MCP server, with its annotations."""
     import asyncio
     import json
-    import sys
 
-    from llmos.agent.host import McpHost
-    from llmos.agent.servers_config import server_specs
-    from llmos.config import load_config
+    from llmos.runtime import load_with_warnings, open_host
+    from llmos.terminal import current
+
+    terminal = current()
+    host = open_host(load_with_warnings(terminal=terminal))
 
     async def collect():
-        host = McpHost(server_specs(load_config()))
         try:
             await host.ready()
+            for warning in host.warnings:
+                terminal.notice(f"llmos: {warning}")
             return list(host.tools.values()), host.down()
         finally:
             await host.aclose()
 
     found, down = asyncio.run(collect())
     if json_output:
-        json.dump({"tools": [{"name": t.exposed, "server": t.server, "tool": t.name, "description": t.description,
-                              "annotations": t.annotations, "builtin": t.builtin} for t in found],
-                   "down": down}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        listing = {"tools": [{"name": t.exposed, "server": t.server, "tool": t.name, "description": t.description,
+                              "annotations": t.annotations, "builtin": t.builtin, "trusted": t.trusted}
+                             for t in found], "down": down}
+        terminal.write(json.dumps(listing, indent=2) + "\n")
         return
     from llmos.ui.tools_view import print_tools
 
-    print_tools(found, down)
+    print_tools(found, down, terminal.console)
 
 
 def audit(
@@ -43,12 +45,13 @@ def audit(
     import json
 
     from llmos.agent.audit import AuditLog
+    from llmos.terminal import current
 
+    terminal = current()
     records = AuditLog().recent(count)
     if json_output:
-        for r in records:
-            print(json.dumps(r, ensure_ascii=False))
+        terminal.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         return
     from llmos.ui.tools_view import print_audit
 
-    print_audit(records)
+    print_audit(records, terminal.console)

@@ -12,12 +12,12 @@ def doctor(json_output: bool = typer.Option(False, "--json", help="Print the che
     import asyncio
     import dataclasses
     import json
-    import sys
 
     from llmos.config import load_config
     from llmos.errors import ExitStatus
     from llmos.health.providers import check_all
     from llmos.picker import survey
+    from llmos.terminal import current
 
     config = load_config()
 
@@ -27,9 +27,9 @@ def doctor(json_output: bool = typer.Option(False, "--json", help="Print the che
     checks, machine = asyncio.run(run())
     choice = machine.choose("default", tools=True)
     if json_output:
-        json.dump({"providers": [dataclasses.asdict(c) for c in checks], "machine": machine.to_json(),
-                   "choice": choice.to_json()}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        report = {"providers": [dataclasses.asdict(c) for c in checks], "machine": machine.to_json(),
+                  "choice": choice.to_json()}
+        current().write(json.dumps(report, indent=2) + "\n")
     else:
         from llmos.ui.doctor_view import print_checks
         from llmos.ui.models_view import print_machine

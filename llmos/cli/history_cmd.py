@@ -8,21 +8,21 @@ import typer
 def history(json_output: bool = typer.Option(False, "--json", help="Print the sessions as JSON.")) -> None:
     """List saved conversations (continue one with `llmos run --continue` or `--session ID`)."""
     import json
-    import sys
     from datetime import datetime
 
     from llmos.conversation.store import list_sessions
+    from llmos.terminal import current
+
+    terminal = current()
 
     sessions = list_sessions()
     if json_output:
-        json.dump([{"id": s.id, "started": s.started, "cwd": s.cwd, "title": s.title, "messages": s.messages}
-                   for s in sessions], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        terminal.write(json.dumps([{"id": s.id, "started": s.started, "cwd": s.cwd, "title": s.title,
+                                    "messages": s.messages} for s in sessions], indent=2) + "\n")
         return
     if not sessions:
-        print("No saved conversations yet.")
+        terminal.write("No saved conversations yet.\n")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(header_style="bold")
@@ -30,4 +30,4 @@ def history(json_output: bool = typer.Option(False, "--json", help="Print the se
         table.add_column(column, overflow="fold")
     for s in sessions[-30:]:
         table.add_row(s.id, datetime.fromtimestamp(s.started).strftime("%Y-%m-%d %H:%M"), str(s.messages), s.title)
-    Console().print(table)
+    terminal.console.print(table)

@@ -13,21 +13,21 @@ def list_servers(json_output: bool = typer.Option(False, "--json", help="Print a
     """List the built-in servers and how to add them to another client's mcpServers config."""
     import json
     import shutil
-    import sys
 
     from llmos.servers import BUILTIN
+    from llmos.terminal import current
+
+    terminal = current()
 
     command = shutil.which("llmos") or "llmos"
     block = {"mcpServers": {f"llmos-{name}": {"command": command, "args": ["mcp", "serve", name]}
                             for name in BUILTIN}}
     if json_output:
-        json.dump(block, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        terminal.write(json.dumps(block, indent=2) + "\n")
         return
-    for name, (_module, summary) in BUILTIN.items():
-        print(f"{name:<11} {summary}")
-    print("\nTo use them from another MCP client, add to its config:\n")
-    print(json.dumps(block, indent=2))
+    lines = [f"{name:<11} {summary}" for name, (_module, summary) in BUILTIN.items()]
+    terminal.write("\n".join(lines) + "\n\nTo use them from another MCP client, add to its config:\n\n"
+                   + json.dumps(block, indent=2) + "\n")
 
 
 @app.command("serve")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 
@@ -31,14 +29,18 @@ def run(
     """
     from llmos.errors import UsageError
     from llmos.oneshot import ask
+    from llmos.runtime import Options
+    from llmos.terminal import current
 
+    terminal = current()
     text = " ".join(words or [])
     if text.strip() == "-":
-        text = sys.stdin.read()
+        text = terminal.stdin.read()
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
-    status = ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output,
-                 tools=not no_tools, yes=yes, allow=allow or [], dry_run=dry_run,
-                 continue_session=session if session else ("" if continue_ else None))
+    options = Options(provider=provider, model=model, yes=yes, allow=allow or [], dry_run=dry_run,
+                      continue_session=session if session else ("" if continue_ else None), stream=not no_stream,
+                      json=json_output)
+    status = ask(text, options, tools=not no_tools, terminal=terminal)
     if status:
         raise typer.Exit(status)

@@ -11,12 +11,12 @@ def usage(
 ) -> None:
     """Show how much each provider and model was used, how fast it answered, and what it cost."""
     import json
-    import sys
     import time
 
     from llmos import paths
     from llmos.config import load_config
     from llmos.usage.report import parse_since, summarize
+    from llmos.terminal import current
     from llmos.usage.store import UsageStore
 
     period = parse_since(since)
@@ -24,8 +24,7 @@ def usage(
     store = UsageStore(paths.usage_db())
     rows = summarize(store.records(since=time.time() - period), config.pricing)
     if json_output:
-        json.dump({"since_s": period, "rows": [r.to_json() for r in rows]}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        current().write(json.dumps({"since_s": period, "rows": [r.to_json() for r in rows]}, indent=2) + "\n")
         return
     from llmos.ui.usage_view import print_usage
 

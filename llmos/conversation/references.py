@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +68,8 @@ _EXPRESSIONS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
 _DESTRUCTIVE_WORDS = re.compile(r"\b(delete|remove|erase|trash|rm|kill|stop|close|quit|overwrite|move|rename|"
                                 r"reset|push|wipe|drop|uninstall|discard)\b", re.I)
 _URL = re.compile(r"https?://[^\s<>\"')]+")
-_PATH = re.compile(r"(?:(?<=\s)|^)(~?/[^\s'\"]+|\.{1,2}/[^\s'\"]+|[\w.-]+/[\w./-]+|[\w-]+\.(?:[a-z0-9]{1,5}))(?=$|[\s,;:!?)])",
-                   re.I)
+_PATH = re.compile(r"(?:(?<=\s)|^)(~?/[^\s'\"]+|\.{1,2}/[^\s'\"]+|[\w.-]+/[\w./-]+|[\w-]+\.(?:[a-z0-9]{1,5}))"
+                   r"(?=$|[\s,;:!?)])", re.I)
 
 
 def is_destructive_request(text: str) -> bool:
@@ -123,7 +122,7 @@ class References:
         if not structured:
             return
         server = tool.split(".", 1)[0]
-        for key, value in structured.items():
+        for value in structured.values():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 group = self._new_group()
                 for item in value:
@@ -242,6 +241,3 @@ def _entity_from_item(item: dict[str, Any], server: str) -> tuple[str, str] | No
         return "app", item["name"]
     return None
 
-
-def quote_path(path: str) -> str:
-    return shlex.quote(path) if " " in path else path

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos import paths
-from llmos.agent.audit import redact
+from llmos.redact import redact
 from llmos.errors import UsageError
 from llmos.llm.messages import Message, ToolCall
 

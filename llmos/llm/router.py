@@ -6,8 +6,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from llmos.config import Config, ProviderConfig
@@ -21,12 +21,6 @@ from llmos.usage.store import UsageRecord, UsageStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Route:
-    provider: str
-    model: str
-
-
 class _MidStreamFailure(Exception):
     """A provider failed after text reached the user: falling back would repeat or contradict it."""
 
@@ -36,7 +30,8 @@ class _MidStreamFailure(Exception):
 
 class Router:
     def __init__(self, config: Config, usage: UsageStore | None = None, *,
-                 sleep: Callable[[float], object] = asyncio.sleep, clock: Callable[[], float] = time.monotonic):
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.usage = usage
         self._provider_configs = {n: p for n, p in config.providers().items() if p.enabled}
@@ -224,7 +219,9 @@ class Router:
         except ProviderError as exc:
             log.debug("provider %s failed", p.name, exc_info=True)
             self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, exc.kind.name)
-            raise _MidStreamFailure(exc) if parts else exc
+            if parts:
+                raise _MidStreamFailure(exc) from exc
+            raise
         except asyncio.CancelledError:
             self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, "CANCELLED")
             raise

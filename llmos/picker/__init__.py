@@ -21,7 +21,7 @@ from __future__ import annotations
 from llmos.picker.choose import Choice, LoadedModel, Settings
 from llmos.picker.detect import Gpu, Machine
 from llmos.picker.estimate import Estimate, ModelSpec
-from llmos.picker.inventory import Survey, choose_for, survey, survey_sync
+from llmos.picker.inventory import Survey, survey, survey_sync
 
-__all__ = ["Choice", "Estimate", "Gpu", "LoadedModel", "Machine", "ModelSpec", "Settings", "Survey", "choose_for",
+__all__ = ["Choice", "Estimate", "Gpu", "LoadedModel", "Machine", "ModelSpec", "Settings", "Survey",
            "survey", "survey_sync"]

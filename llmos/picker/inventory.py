@@ -202,7 +202,7 @@ async def _installed(client: ollama.AsyncClient, cache: MetadataCache, notes: li
     models = [m for m in listing.models if m.model and m.digest]
     missing = [m for m in models if cache.get(m.digest or "") is None]
     shows = await asyncio.gather(*(client.show(m.model or "") for m in missing), return_exceptions=True)
-    for m, show in zip(missing, shows):
+    for m, show in zip(missing, shows, strict=True):
         if isinstance(show, BaseException):
             notes.append(f"{m.model}: /api/show failed ({show})")
         else:
@@ -269,11 +269,6 @@ def _describe(exc: Exception) -> str:
 
 def survey_sync(config: Config, **kwargs: Any) -> Survey:
     return asyncio.run(survey(config, **kwargs))
-
-
-async def choose_for(config: Config, tier: str = "default", *, tools: bool = False) -> Choice:
-    """One call for callers that need a single answer (the router, `llmos doctor`)."""
-    return (await survey(config)).choose(tier, tools=tools)
 
 
 async def pull(config: Config, model: str, progress: Callable[[Any], Awaitable[None] | None]) -> None:

@@ -7,6 +7,7 @@ background, and a request sent before they are ready waits for them with a spinn
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import traceback
 from typing import Any
@@ -16,7 +17,6 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
-from rich.console import Console
 
 from llmos import __version__, paths
 from llmos.config import Config
@@ -24,6 +24,8 @@ from llmos.errors import LlmosError
 from llmos.repl.commands import argument_values, describe_commands, dispatch
 from llmos.repl.completion import ShellCompleter
 from llmos.repl.events import ReplEvents
+from llmos.runtime import Options
+from llmos.terminal import Terminal, current
 
 
 def _key_bindings() -> KeyBindings:
@@ -50,19 +52,18 @@ def _ends_with_backslash() -> Any:
 
 
 class Repl:
-    def __init__(self, config: Config, *, input: Any = None, output: Any = None, console: Console | None = None):
-        from llmos.conversation.session import ChatSession
+    def __init__(self, config: Config, terminal: Terminal | None = None, options: Options | None = None):
         from llmos.llm.router import Router
-        from llmos.runtime import open_usage_store
+        from llmos.runtime import open_session, open_usage_store
 
         self.config = config
-        self.console = console or Console(highlight=False)
-        self._input, self._output = input, output
+        self.terminal = terminal or current()
+        self.options = options or Options()
+        self.console = self.terminal.console
         self.router = Router(config, open_usage_store())
-        self.provider: str | None = None
-        self.chat = ChatSession()
-        self.new_conversation()
-        self.events = ReplEvents(self.console)
+        self.provider: str | None = self.options.provider
+        self.chat = open_session(config, self.options.continue_session)
+        self.events = ReplEvents(self.console, self.terminal)
         self.auto_yes = False
         self.running = True
         self.offline = False
@@ -71,17 +72,33 @@ class Repl:
         self.last_error: str | None = None
         self._agent: Any = None
         self._loading: asyncio.Task | None = None
-        self.prompt = PromptSession(
+        self.prompt: PromptSession[str] = PromptSession(
             history=FileHistory(str(_history_file())), auto_suggest=AutoSuggestFromHistory(),
             completer=ShellCompleter(describe_commands(), lambda name: argument_values(self, name)),
             complete_while_typing=False, key_bindings=_key_bindings(), bottom_toolbar=self._toolbar,
-            vi_mode=config.get("preferences.editing_mode") == "vi", input=input, output=output)
+            vi_mode=config.get("preferences.editing_mode") == "vi", input=self.terminal.prompt_input,
+            output=self.terminal.prompt_output)
+
+    # ---- what slash commands may use (llmos.repl.commands.Shell) -------------------------------------------
+
+    @property
+    def agent(self) -> Any:
+        """The agent once loaded, else None (completion must not wait for it)."""
+        return self._agent
 
     def new_conversation(self) -> None:
-        from llmos.conversation.session import ChatSession
-        from llmos.conversation.store import SessionStore
+        from llmos.runtime import open_session
 
-        self.chat = ChatSession(store=SessionStore(), reserve_tokens=self.config.get("context.reserve_tokens", 1024))
+        self.chat = open_session(self.config)
+
+    def resume(self, which: str) -> Any:
+        """Continue a saved conversation (the newest, or the one whose id starts with ``which``)."""
+        from llmos.conversation.store import find_session
+        from llmos.runtime import open_session
+
+        info = find_session(which or None)
+        self.chat = open_session(self.config, info.id)
+        return info
 
     # ---- background loading --------------------------------------------------------------------------------
 
@@ -92,8 +109,10 @@ class Repl:
         import importlib
 
         # The agent pulls in the MCP SDK (the slowest import): do it off the event loop so the prompt stays live.
-        setup = await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
-        agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
+        await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
+        from llmos.runtime import open_agent
+
+        agent = open_agent(self.config, self.router, self.options, _ReplConfirmer(self), self.events)
         await agent.host.ready()
         agent.host.connect_deferred()  # nothing competes with it while the person types
         await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
@@ -151,7 +170,7 @@ class Repl:
             parts.append(f"{self.chat.conversation.tokens(counter):,}/{budget + self.chat.reserve_tokens:,} tokens")
         if self._agent is None:
             parts.append("loading tools…")
-        elif self._agent.settings.dry_run:
+        elif self._agent.authorizer.dry_run:
             parts.append("DRY RUN")
         if self.confirming:
             parts.append("waiting for your yes/no")
@@ -213,10 +232,8 @@ class Repl:
     async def _cancellable(self, task: asyncio.Task) -> Any:
         """Await ``task``; Ctrl-C cancels it (not the shell) and leaves the conversation consistent."""
         loop = asyncio.get_running_loop()
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
         try:
             return await task
         except (asyncio.CancelledError, KeyboardInterrupt):
@@ -227,48 +244,43 @@ class Repl:
             return None
         finally:
             self.events.close_stream()
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
-            except (NotImplementedError, RuntimeError):
-                pass
 
     async def _shell(self, command: str) -> None:
-        """`!command`: judged by the gate as the tool shell.run (rules can allow, ask or deny commands by
-        pattern; commands that look destructive ask), then run in the user's shell."""
+        """`!command`: authorized as the tool shell.run (rules can allow, ask or deny commands by pattern;
+        commands that look destructive ask; a dry run runs only what looks read-only), then run in the
+        user's shell. The same path as the model's tool calls: llmos.agent.authorize."""
         import time
 
-        from llmos.agent.confirm import Answer, describe
-        from llmos.agent.gate import Decision
-        from llmos.repl.shell import run_shell, shell_tool
+        from llmos.agent.authorize import Cancelled, Denied, DryRun, Ran
+        from llmos.agent.host import ToolOutcome
+        from llmos.repl.shell import ShellResult, run_shell, shell_tool
 
         if not command:
             raise LlmosError("give a command after !, e.g. !ls -la")
         agent = await self.ready()
-        tool, arguments = shell_tool(command), {"command": command}
-        verdict = agent.gate.judge(tool, arguments)
-        by = verdict.by
-        if verdict.decision is Decision.DENY:
-            agent.audit.record(server="shell", tool="run", arguments=arguments, decision="deny", by=by,
-                               status="refused")
-            raise LlmosError(f"not run: {verdict.reason}")
-        if verdict.decision is Decision.ASK:
-            answer = await agent.confirmer.confirm(describe(tool, arguments, verdict))
-            by = "user"
-            if answer.answer is Answer.NO:
-                agent.audit.record(server="shell", tool="run", arguments=arguments, decision="refused", by=by,
-                                   status="refused")
-                self.console.print("not run", style="yellow")
-                return
-            if answer.answer is Answer.ALWAYS:
-                agent.gate.always.add(tool.qualified)
-            command = str(answer.arguments.get("command", command))
-        start = time.perf_counter()
-        result = await self._cancellable(asyncio.create_task(run_shell(command)))
-        agent.audit.record(server="shell", tool="run", arguments={"command": command}, decision="allow", by=by,
-                           status="cancelled" if result is None else ("ok" if result.status == 0 else "error"),
-                           duration_s=time.perf_counter() - start)
-        if result is None:
+        shown: list[ShellResult] = []
+
+        async def execute(arguments: dict[str, Any]) -> ToolOutcome | None:
+            start = time.perf_counter()
+            result = await self._cancellable(asyncio.create_task(run_shell(str(arguments["command"]))))
+            if result is None:
+                return None
+            shown.append(result)
+            return ToolOutcome(result.status == 0, result.output, None, time.perf_counter() - start)
+
+        outcome = await agent.authorizer.run(shell_tool(command), {"command": command}, execute)
+        if isinstance(outcome, Denied):
+            raise LlmosError(f"not run: {outcome.rule}")
+        if isinstance(outcome, DryRun):
+            self.console.print("not run: dry run (/dry-run turns it off)", style="yellow")
             return
+        if isinstance(outcome, Cancelled) or not isinstance(outcome, Ran):
+            if not isinstance(outcome, Cancelled):
+                self.console.print("not run", style="yellow")
+            return
+        result = shown[0]
         if result.output:
             self.console.print(result.output, markup=False, highlight=False)
         self.console.print(f"exit status {result.status} — the output is context for your next request",
@@ -293,9 +305,10 @@ class _ReplConfirmer:
         from llmos.agent.confirm import Answer, Confirmation, TerminalConfirmer
 
         if self.repl.auto_yes:
-            return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)")
+            return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)", by="flag")
         self.repl.events.close_stream()
-        asker = TerminalConfirmer(console=self.repl.console, input=self.repl._input, output=self.repl._output)
+        terminal = self.repl.terminal
+        asker = TerminalConfirmer(console=self.repl.console, input=terminal.prompt_input, output=terminal.prompt_output)
         self.repl.confirming = True
         try:
             return await asker.confirm(request)
@@ -309,8 +322,10 @@ def _history_file() -> Any:
     return path
 
 
-def main() -> None:
+def main(terminal: Terminal | None = None, options: Options | None = None) -> None:
     from llmos.runtime import load_with_warnings
 
-    repl = Repl(load_with_warnings())
+    terminal = terminal or current()
+    options = options or Options()
+    repl = Repl(load_with_warnings(options.flags(), terminal), terminal, options)
     asyncio.run(repl.run())

@@ -5,14 +5,35 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from llmos.config import Config
 from llmos.errors import LlmosError, UsageError
 
-if TYPE_CHECKING:
-    from llmos.repl.app import Repl
 
-Handler = Callable[["Repl", str], Awaitable[None]]
+class Shell(Protocol):
+    """What slash commands may use of the shell (llmos.repl.app.Repl) — nothing private."""
+
+    config: Config
+    console: Any
+    router: Any
+    provider: str | None
+    chat: Any
+    events: Any
+    auto_yes: bool
+    running: bool
+    last_error: str | None
+
+    @property
+    def agent(self) -> Any: ...  # None while tools are loading
+
+    async def ready(self) -> Any: ...  # the agent, waiting for it if needed
+    def new_conversation(self) -> None: ...
+    def resume(self, which: str) -> Any: ...
+
+
+Repl = Shell  # the handlers' annotations read naturally
+Handler = Callable[[Shell, str], Awaitable[None]]
 COMMANDS: dict[str, tuple[str, Handler]] = {}
 
 
@@ -23,7 +44,7 @@ def command(name: str, help_text: str) -> Callable[[Handler], Handler]:
     return register
 
 
-async def dispatch(repl: Repl, line: str) -> None:
+async def dispatch(repl: Shell, line: str) -> None:
     name, _, argument = line[1:].strip().partition(" ")
     if name not in COMMANDS:
         near = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.5)
@@ -122,11 +143,7 @@ async def _history(repl: Repl, _arg: str) -> None:
 
 @command("resume", "continue a saved conversation: /resume [ID]")
 async def _resume(repl: Repl, arg: str) -> None:
-    from llmos.conversation.session import ChatSession
-    from llmos.conversation.store import SessionStore, find_session
-
-    info = find_session(arg or None)
-    repl.chat = ChatSession.resume(SessionStore(info.id))
+    info = repl.resume(arg)
     repl.console.print(f"resumed {info.id}: {info.title} ({info.messages} messages)", markup=False)
 
 
@@ -190,8 +207,8 @@ async def _yes(repl: Repl, _arg: str) -> None:
 @command("dry-run", "show what would run; run only read-only tools (toggle)")
 async def _dry_run(repl: Repl, _arg: str) -> None:
     agent = await repl.ready()
-    agent.settings.dry_run = not agent.settings.dry_run
-    repl.console.print(f"dry run {'on' if agent.settings.dry_run else 'off'}", style="dim")
+    agent.authorizer.dry_run = not agent.authorizer.dry_run
+    repl.console.print(f"dry run {'on' if agent.authorizer.dry_run else 'off'}", style="dim")
 
 
 @command("last", "show the last request's tool calls in full")
@@ -211,14 +228,14 @@ async def _debug(repl: Repl, _arg: str) -> None:
     repl.console.print(repl.last_error or "no error so far", markup=False, highlight=False)
 
 
-def argument_values(repl: Repl, name: str) -> list[str]:
+def argument_values(repl: Shell, name: str) -> list[str]:
     """Completions for a command's argument."""
     if name == "provider":
-        return list(repl.router._provider_configs)
+        return list(repl.router.order(_task()))
     if name == "model":
         return sorted({m for p in repl.config.providers().values() for m in p.models.values()})
-    if name == "tools" and repl._agent is not None:
-        return sorted(repl._agent.host.tools)
+    if name == "tools" and repl.agent is not None:
+        return sorted(repl.agent.host.tools)
     if name == "resume":
         from llmos.conversation.store import list_sessions
 

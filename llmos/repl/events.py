@@ -9,8 +9,8 @@ from llmos.ui.stream import MarkdownStream, PlainStream
 
 
 class ReplEvents(CliEvents):
-    def __init__(self, console: Any):
-        super().__init__()
+    def __init__(self, console: Any, terminal: Any = None):
+        super().__init__(terminal)
         self.console = console
 
     def _open_stream(self) -> MarkdownStream | PlainStream:

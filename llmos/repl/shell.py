@@ -6,6 +6,10 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmos.agent.host import ToolInfo
 
 # Commands that delete, overwrite, move, kill, push, install or change settings.
 _DESTRUCTIVE = re.compile(
@@ -21,14 +25,14 @@ def looks_destructive(command: str) -> bool:
     return bool(_DESTRUCTIVE.search(command))
 
 
-def shell_tool(command: str):
-    """The `!` escape as the gate sees it: the tool shell.run, destructive when the command looks it."""
+def shell_tool(command: str) -> ToolInfo:
+    """The `!` escape as the gate sees it: the tool shell.run, destructive when the command looks it.
+    Never read-only: llmos cannot know what a command does, so a dry run runs none."""
     from llmos.agent.host import ToolInfo
 
-    destructive = looks_destructive(command)
     return ToolInfo("shell", "run", "shell.run", "Run a command in the user's shell.",
                     {"type": "object", "properties": {"command": {"type": "string"}}},
-                    {"readOnlyHint": not destructive, "destructiveHint": destructive}, True)
+                    {"readOnlyHint": False, "destructiveHint": looks_destructive(command)}, True)
 
 
 @dataclass

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
-from llmos.ui.stream import MarkdownStream, PlainStream, answer_stream, notice
-
+from llmos.terminal import Terminal, current
+from llmos.ui.stream import MarkdownStream, PlainStream, answer_stream
 
 if TYPE_CHECKING:
     from llmos.agent.host import ToolInfo
@@ -44,16 +43,17 @@ class CliEvents:
     """Agent events for `llmos run`: the answer on stdout, activity as dim lines on stderr.
     The shell's events (repl/events.py) change only where lines go."""
 
-    def __init__(self) -> None:
+    def __init__(self, terminal: Terminal | None = None) -> None:
+        self.terminal = terminal or current()
         self._stream: PlainStream | MarkdownStream | None = None
         self.runs: list[ToolRun] = []  # this turn's tool runs
         self.partial = ""  # text streamed since the last model step began (kept if the step is cancelled)
 
     def _open_stream(self) -> PlainStream | MarkdownStream:
-        return answer_stream()
+        return answer_stream(self.terminal)
 
     def _line(self, text: str, style: str = "dim") -> None:
-        notice(text)
+        self.terminal.notice(text)
 
     def start_turn(self) -> None:
         self.runs = []
@@ -85,4 +85,3 @@ class CliEvents:
     def on_warning(self, message: str) -> None:
         self.close_stream()
         self._line(f"⚠ {message}", "yellow")
-        sys.stderr.flush()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 
 from llmos.health.providers import ProviderCheck
+from llmos.terminal import current
 
 
-def print_checks(checks: list[ProviderCheck]) -> None:
+def print_checks(checks: list[ProviderCheck], console: Any = None) -> None:
     table = Table(title="Providers", title_justify="left", header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("provider", no_wrap=True)
@@ -20,7 +22,7 @@ def print_checks(checks: list[ProviderCheck]) -> None:
         mark = Text("✔", style="green") if c.ok and not c.fix else Text("!", style="yellow") if c.ok else Text(
             "✘", style="red")
         table.add_row(mark, c.name, c.type, c.status, c.fix)
-    console = Console()
+    console = console or current().console
     console.print(table)
     if not any(c.ok for c in checks):
         console.print("[red]No provider can answer.[/] Fix one of the rows above, then run `llmos doctor` again.")

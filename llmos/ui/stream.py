@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from llmos.terminal import Terminal
 
 
 class PlainStream:
     """Writes text as it arrives; for pipes and dumb terminals."""
 
-    def __init__(self, out: TextIO = sys.stdout):
+    def __init__(self, out: TextIO):
         self._out = out
         self._last = ""
 
@@ -32,11 +34,10 @@ class MarkdownStream:
     rendered once and printed for good; only the unfinished tail is live. Nothing already shown is redrawn,
     so long answers neither flicker nor cost more per chunk as they grow."""
 
-    def __init__(self, console=None) -> None:
-        from rich.console import Console
+    def __init__(self, console: Any) -> None:
         from rich.live import Live
 
-        self._console = console or Console()
+        self._console = console
         self._done = ""  # text already rendered permanently
         self._tail = ""
         self._live = Live(console=self._console, refresh_per_second=12, transient=True,
@@ -64,7 +65,7 @@ class MarkdownStream:
             self._live.console.print(Markdown(block))
         self._done += block
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         from rich.text import Text
 
         self._live.update(Text(""))
@@ -91,24 +92,18 @@ def _block_end(text: str) -> int:
     return end
 
 
-def answer_stream(out: TextIO = sys.stdout) -> PlainStream | MarkdownStream:
-    import os
+def answer_stream(terminal: Terminal | None = None) -> PlainStream | MarkdownStream:
+    """Markdown on a terminal, plain text into a pipe or a dumb terminal."""
+    from llmos.terminal import current
 
-    if out.isatty() and os.environ.get("TERM") != "dumb":
-        return MarkdownStream()
-    return PlainStream(out)
+    terminal = terminal or current()
+    if terminal.stdout_is_terminal():
+        return MarkdownStream(terminal.console)
+    return PlainStream(terminal.stdout)
 
 
-def notice(message: str) -> None:
+def notice(message: str, terminal: Terminal | None = None) -> None:
     """One dim line on stderr (fallbacks, warnings) that never mixes into piped output."""
-    if sys.stderr.isatty() and not _no_color():
-        sys.stderr.write(f"\x1b[2m{message}\x1b[0m\n")
-    else:
-        sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    from llmos.terminal import current
 
-
-def _no_color() -> bool:
-    import os
-
-    return "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+    (terminal or current()).notice(message)

@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from llmos.agent.host import ToolInfo
+from llmos.terminal import current
 
 
 def _kind(t: ToolInfo) -> str:
@@ -20,8 +20,8 @@ def _kind(t: ToolInfo) -> str:
     return "changes"
 
 
-def print_tools(tools: list[ToolInfo], down: dict[str, str]) -> None:
-    console = Console()
+def print_tools(tools: list[ToolInfo], down: dict[str, str], console: Any = None) -> None:
+    console = console or current().console
     table = Table(header_style="bold")
     for column in ("tool", "server", "kind", "description"):
         table.add_column(column, overflow="fold")
@@ -32,8 +32,8 @@ def print_tools(tools: list[ToolInfo], down: dict[str, str]) -> None:
         console.print(f"[red]✘ {name}[/]: {reason}")
 
 
-def print_audit(records: list[dict[str, Any]]) -> None:
-    console = Console()
+def print_audit(records: list[dict[str, Any]], console: Any = None) -> None:
+    console = console or current().console
     if not records:
         console.print("No tool calls recorded yet.")
         return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 
+from llmos.terminal import current
 from llmos.usage.report import UsageRow
 
 _BAR_WIDTH = 12
@@ -22,8 +24,8 @@ def _secs(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def print_usage(rows: list[UsageRow], since: str, console: Console | None = None) -> None:
-    console = console or Console()
+def print_usage(rows: list[UsageRow], since: str, console: Any = None) -> None:
+    console = console or current().console
     if not rows:
         console.print(f"No requests in the last {since}.")
         return
@@ -34,7 +36,7 @@ def print_usage(rows: list[UsageRow], since: str, console: Console | None = None
                           ("fail", "right"), ("tokens in", "right"), ("tokens out", "right"),
                           ("p50", "right"), ("p95", "right"), ("", "left"), ("ttft p50", "right"),
                           ("cost", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]  # literals above
     for r in rows:
         est = "~" if r.estimated_tokens else ""
         table.add_row(

@@ -1,0 +1,195 @@
+"""One path for every action: gate → (dry run) → confirm → run → audit, returning a typed outcome.
+
+The agent loop (tool calls from the model) and the shell's `!` escape both go through ``Authorizer.run``,
+so a rule, a dry run, a refusal and its audit record mean the same thing wherever an action came from.
+The exit status of `llmos run` is derived from these outcomes in one place, ``exit_status``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from llmos.agent.audit import AuditLog
+from llmos.agent.confirm import Answer, Confirmer, describe
+from llmos.agent.gate import Decision, Gate
+from llmos.agent.host import ToolInfo, ToolOutcome
+from llmos.errors import ExitStatus
+
+log = logging.getLogger(__name__)
+
+
+class By(enum.StrEnum):
+    """Who decided: recorded in the audit log's ``by``."""
+
+    ANNOTATION = "annotation"  # the tool's (trusted) annotations
+    RULE = "rule"  # a gate.rules entry
+    SESSION = "session"  # an "always" given earlier this session
+    USER = "user"  # the person's own answer
+    FLAG = "flag"  # --yes, --allow, /yes, --dry-run
+    NO_TERMINAL = "no-terminal"  # it needed a yes and there was nobody to ask
+    FLOOR = "floor"  # the floor no flag lifts (llmos.agent.floor)
+    VALIDATION = "validation"  # the call itself was malformed
+
+
+@dataclass(frozen=True)
+class Ran:
+    """The call ran (it may still have failed: ``result.ok``)."""
+
+    arguments: dict[str, Any]
+    by: By
+    result: ToolOutcome
+    decision: str = "allow"
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.result.ok else "error"
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """The call was started and cancelled (Ctrl-C)."""
+
+    arguments: dict[str, Any]
+    by: By
+    decision: str = "allow"
+    status: str = "cancelled"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """It needed a yes and did not get one: the person said no, nobody could be asked, or the floor."""
+
+    by: By
+    reason: str
+    decision: str = "refused"
+    status: str = "refused"
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A deny rule forbids it."""
+
+    rule: str
+    by: By = By.RULE
+    decision: str = "deny"
+    status: str = "refused"
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """Not run because of a dry run."""
+
+    by: By = By.FLAG
+    decision: str = "dry-run"
+    status: str = "refused"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Not run: no such tool, or arguments that do not fit its schema."""
+
+    problem: str
+    by: By = By.VALIDATION
+    decision: str = "refused"
+    status: str = "refused"
+
+
+Outcome = Ran | Cancelled | Refused | Denied | DryRun | Invalid
+SKIPPED = (Refused, Denied, DryRun)  # an action the person asked for did not happen: exit status 4
+
+
+def exit_status(outcomes: list[Outcome]) -> ExitStatus:
+    """The exit status of a run from what became of its calls: 4 when any action was skipped (refused,
+    denied, or not run because of --dry-run), else 0."""
+    return ExitStatus.REFUSED if any(isinstance(o, SKIPPED) for o in outcomes) else ExitStatus.OK
+
+
+Execute = Callable[[dict[str, Any]], Awaitable[ToolOutcome | None]]  # None: cancelled
+
+
+class Authorizer:
+    def __init__(self, gate: Gate, confirmer: Confirmer, audit: AuditLog, *, dry_run: bool = False):
+        self.gate, self.confirmer, self.audit = gate, confirmer, audit
+        self.dry_run = dry_run
+
+    async def run(self, tool: ToolInfo, arguments: dict[str, Any], execute: Execute, *,
+                  referent: str | None = None) -> Outcome:
+        """Decide, ask if needed, run through ``execute`` and audit; what happened comes back typed."""
+        decided = await self.decide(tool, arguments, referent=referent)
+        if not isinstance(decided, _Go):
+            self.record(tool, arguments, decided)
+            return decided
+        result = await execute(decided.arguments)
+        outcome: Outcome = (Cancelled(decided.arguments, decided.by) if result is None
+                            else Ran(decided.arguments, decided.by, result))
+        self.record(tool, decided.arguments, outcome)
+        return outcome
+
+    async def decide(self, tool: ToolInfo, arguments: dict[str, Any], *, referent: str | None = None
+                     ) -> _Go | Refused | Denied | DryRun:
+        verdict = self.gate.judge(tool, arguments)
+        if verdict.decision is Decision.DENY:
+            return Denied(verdict.reason)
+        if self.dry_run and not tool.read_only:
+            return DryRun()
+        if verdict.decision is Decision.ALLOW:
+            return _Go(arguments, By(verdict.by))
+        request = describe(tool, arguments, verdict)
+        request.referent = referent
+        answer = await self.confirmer.confirm(request)
+        by = By(answer.by) if answer.by else By.USER
+        if answer.answer is Answer.NO:
+            return Refused(by, answer.note or "refused")
+        if answer.answer is Answer.ALWAYS:
+            self.gate.always.add(tool.qualified)
+        return _Go(answer.arguments, by)
+
+    def record(self, tool: ToolInfo | None, arguments: dict[str, Any], outcome: Outcome, *,
+               name: str = "") -> None:
+        """One audit line for ``outcome``; a full disk must not stop the session (it is logged)."""
+        duration = outcome.result.duration_s if isinstance(outcome, Ran) else None
+        note = _note(outcome)
+        try:
+            self.audit.record(server=tool.server if tool else "?", tool=tool.name if tool else name,
+                              arguments=arguments, decision=outcome.decision, by=str(outcome.by),
+                              status=outcome.status, duration_s=duration, note=note[:300])
+        except OSError:
+            log.warning("could not write the audit log", exc_info=True)
+
+
+@dataclass(frozen=True)
+class _Go:
+    """Approved: run with these (possibly edited) arguments."""
+
+    arguments: dict[str, Any]
+    by: By
+
+
+def _note(outcome: Outcome) -> str:
+    if isinstance(outcome, Ran):
+        return "" if outcome.result.ok else outcome.result.text
+    if isinstance(outcome, Refused):
+        return outcome.reason
+    if isinstance(outcome, Denied):
+        return outcome.rule
+    if isinstance(outcome, Invalid):
+        return outcome.problem
+    return ""
+
+
+def describe_outcome(tool: ToolInfo | None, arguments: dict[str, Any], outcome: Outcome) -> str:
+    """What the model reads when a call did not run."""
+    if isinstance(outcome, Denied):
+        return f"Not allowed by the user's rules ({outcome.rule})."
+    if isinstance(outcome, DryRun):
+        return f"Dry run: {tool.qualified if tool else '?'} {json.dumps(arguments)} was not run."
+    if isinstance(outcome, Refused):
+        return f"The user did not allow this ({outcome.reason}). Do not retry it."
+    if isinstance(outcome, Invalid):
+        return outcome.problem
+    return ""
