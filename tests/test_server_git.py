@@ -7,9 +7,11 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import write_user_config
 from tests.mcp_helpers import annotations_of, call, call_error, memory_client, stdio_client
 
 READ_ONLY = {"git_status", "git_diff", "git_log", "git_show", "git_branches", "git_stash_list"}
@@ -17,6 +19,11 @@ DESTRUCTIVE = {"git_push", "git_reset_hard", "git_delete_branch", "git_restore",
 ADDITIVE = {"git_create_branch", "git_switch", "git_add", "git_commit", "git_stash_push", "git_clone",
             "git_init"}
 OLD = "2020-01-01T12:00:00+00:00"
+
+
+def roots(tmp: Path, **settings: Any) -> dict[str, Any]:
+    """servers.git settings with the filesystem server's roots at ``tmp``, which git obeys too."""
+    return {"filesystem": {"roots": [str(tmp)]}, **settings}
 
 
 def git(cwd: Path, *args: str, date: str | None = None) -> str:
@@ -57,8 +64,10 @@ def head(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-def test_stdio_lists_tools_with_truthful_annotations_and_finds_repo_from_subfolder(tmp_path: Path) -> None:
+def test_stdio_lists_tools_with_truthful_annotations_and_finds_repo_from_subfolder(
+        tmp_path: Path, isolated_home: Path) -> None:
     repo = make_repo(tmp_path / "proj")
+    write_user_config(isolated_home, f"servers:\n  filesystem:\n    roots: [{tmp_path}]\n")
 
     async def scenario() -> None:
         async with stdio_client("git", cwd=str(repo / "docs")) as client:
@@ -99,7 +108,7 @@ def test_status_diff_log_show(tmp_path: Path) -> None:
     (repo / "big.txt").write_text("".join(f"line {i} of a long change\n" for i in range(400)))
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             s = await call(client, "git_status", repo=at)
             assert s["repo"] == at and s["branch"] == "main" and not s["detached"]
             assert s["head"] == head(repo) and not s["clean"]
@@ -152,7 +161,7 @@ def test_branches_create_switch_delete(tmp_path: Path) -> None:
     at, main_sha = str(repo), head(repo)
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             made = await call(client, "git_create_branch", repo=at, name="feature", switch=True)
             assert made == {"repo": at, "branch": "feature", "sha": main_sha, "current_branch": "feature",
                             "note": made["note"]}
@@ -204,7 +213,7 @@ def test_add_commit_and_nothing_to_commit(tmp_path: Path) -> None:
     at = str(repo)
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             clean = await call_error(client, "git_commit", repo=at, message="empty")
             assert "Nothing to commit" in clean and "clean" in clean
             (repo / "c.txt").write_text("".join(f"line {i}\n" for i in range(100)))
@@ -235,7 +244,7 @@ def test_detached_head_is_reported_and_commit_there_says_so(tmp_path: Path) -> N
     detached_at = head(repo)
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             s = await call(client, "git_status", repo=at)
             assert s["detached"] and s["branch"] is None and s["head"] == detached_at
             assert "detached" in s["note"] and "git_switch" in s["note"] and "main" in s["note"]
@@ -266,7 +275,7 @@ def test_merge_conflicts_are_listed(tmp_path: Path) -> None:
     assert merge.returncode != 0
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             s = await call(client, "git_status", repo=at)
             assert s["conflicted"] == ["a.txt"] and s["in_progress"] == "merge" and "a.txt" in s["note"]
             refused = await call_error(client, "git_commit", repo=at, message="merge")
@@ -294,7 +303,7 @@ def test_stash_restore_reset(tmp_path: Path) -> None:
     at, before = str(repo), head(repo)
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             assert "no local changes" in await call_error(client, "git_stash_push", repo=at)
             assert "no stash@{0}" in await call_error(client, "git_stash_pop", repo=at)
             (repo / "a.txt").write_text("work in progress\n")
@@ -339,7 +348,7 @@ def test_clone_push_pull_with_a_bare_remote(tmp_path: Path) -> None:
     at, there = str(repo), str(copy)
 
     async def scenario() -> None:
-        async with memory_client("git", {"network_timeout": 30}) as client:
+        async with memory_client("git", roots(tmp_path, network_timeout=30)) as client:
             cloned = await call(client, "git_clone", url=str(remote), directory=there)
             assert cloned == {"repo": there, "branch": "main", "sha": head(repo), "url": str(remote),
                               "note": cloned["note"]}
@@ -404,7 +413,7 @@ def test_network_timeout_gives_up_and_cleans_up(tmp_path: Path, monkeypatch: pyt
     target = tmp_path / "never"
 
     async def scenario() -> None:
-        async with memory_client("git", {"network_timeout": 1}) as client:
+        async with memory_client("git", roots(tmp_path, network_timeout=1)) as client:
             started = time.monotonic()
             message = await call_error(client, "git_clone", url="ssh://example.invalid/x.git",
                                        directory=str(target))
@@ -419,7 +428,7 @@ def test_init_and_empty_repository(tmp_path: Path) -> None:
     at = str(target)
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             made = await call(client, "git_init", repo=at, initial_branch="trunk")
             assert made["repo"] == at and made["branch"] == "trunk" and made["sha"] is None
             assert (target / ".git").is_dir()
@@ -444,7 +453,7 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     plain.mkdir()
 
     async def scenario() -> None:
-        async with memory_client("git") as client:
+        async with memory_client("git", roots(tmp_path)) as client:
             for tool in ("git_status", "git_log", "git_diff", "git_push"):
                 message = await call_error(client, tool, repo=str(plain))
                 assert f"{plain} is not a git repository" in message, message
