@@ -15,11 +15,11 @@ from typing import Any
 def build_server(settings: dict[str, Any]) -> Any:
     from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, facts, new_server, register
     from llmos.servers.filesystem import deleting, reading, searching, writing
-    from llmos.servers.filesystem.state import Fs
+    from llmos.servers.filesystem.state import Fs, walk_limit
     from llmos.servers.sandbox import Sandbox
     from llmos.servers.undo import UndoJournal
 
-    fs = Fs(Sandbox.from_settings(settings), UndoJournal())
+    fs = Fs(Sandbox.from_settings(settings), UndoJournal(), walk_limit=walk_limit(settings))
     server = new_server("filesystem", "Files and folders on this computer: list, read, search, create, move, "
                         "and delete (to the trash, undoable). Paths may use ~.")
     looking = facts(path_args=["path"])

@@ -39,8 +39,12 @@ def kind_of(st: os.stat_result) -> str:
 def _refused(path: Path, exc: OSError) -> ToolError:
     if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
         return ToolError(f"{display(path)} changed into a symbolic link while llmos was using it; refusing it.")
-    if exc.errno == errno.ENXIO:
-        return ToolError(f"{display(path)} is a special file (nothing reads it); refusing it.")
+    if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket, or a FIFO nobody reads
+        try:
+            what = kind_of(path.lstat())
+        except OSError:
+            what = "a special file"
+        return ToolError(f"{display(path)} is {what}, not a regular file; llmos does not open it.")
     if exc.errno == errno.ENOENT:
         return ToolError(f"No such file or folder: {display(path)}")
     return ToolError(f"Cannot open {display(path)}: {(exc.strerror or str(exc)).lower()}.")

@@ -56,7 +56,8 @@ def search_content(
     matches: list[ContentMatch] = []
     skipped = more = scanned = 0
     note = None
-    for file, text in _texts(fs, root, name_pattern):
+    walk = Walk(fs, root, False, fs.walk_limit)
+    for file, text in _texts(fs, root, name_pattern, walk):
         if text is None:
             skipped += 1
             continue
@@ -70,10 +71,11 @@ def search_content(
                     matches.append(ContentMatch(path=display(file), line_number=number, line=line[:300]))
                 else:
                     more += 1
-    return ContentMatches(path=display(root), matches=matches, more=more, files_skipped=skipped, note=note)
+    return ContentMatches(path=display(root), matches=matches, more=more, files_skipped=skipped,
+                          note=note or walk.note)
 
 
-def _texts(fs: Fs, root: Path, name_pattern: str) -> Iterator[tuple[Path, str | None]]:
+def _texts(fs: Fs, root: Path, name_pattern: str, walk: Walk) -> Iterator[tuple[Path, str | None]]:
     """(file, its text or None if binary, too big, special or unreadable) for each file to search."""
     if not root.is_dir():
         if not fnmatch.fnmatch(root.name, name_pattern):
@@ -86,7 +88,6 @@ def _texts(fs: Fs, root: Path, name_pattern: str) -> Iterator[tuple[Path, str | 
         decoded = decode(whole)
         yield root, decoded[0] if decoded else None
         return
-    walk = Walk(fs, root, False, fs.walk_limit)
     for file, dir_fd, _st in walk.files():
         if not fnmatch.fnmatch(file.name, name_pattern):
             continue

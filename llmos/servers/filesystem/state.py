@@ -24,6 +24,16 @@ MAX_COPY_BYTES = 4 * 1024 * 1024 * 1024  # copy, in total
 MAX_COPY_FILES = 100_000
 
 
+def walk_limit(settings: dict) -> int:
+    """servers.filesystem.walk_limit: how many entries one walk may visit."""
+    value = settings.get("walk_limit", MAX_WALK_ENTRIES)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        from llmos.errors import ConfigError
+
+        raise ConfigError(f"servers.filesystem.walk_limit: expected a whole number of at least 1, got {value!r}")
+    return value
+
+
 @dataclass
 class Fs:
     sandbox: Sandbox
