@@ -1,38 +1,62 @@
-"""The undo journal: every destructive filesystem action, with what is needed to reverse it.
+"""The undo journal: every filesystem change llmos makes, with what is needed to reverse it.
 
-Append-only JSON lines in the XDG state dir, one line per action and one per undo, each written and
-flushed before the call returns, so the journal survives crashes. Overwritten content is kept as a
-backup file next to the journal; deleted files are in the XDG trash.
+Append-only JSON lines in the XDG state dir, each flushed and fsynced. Write-ahead: a change's line is
+written *before* the change (state "pending", with everything needed to reverse or finish it), and a
+``{"done": id}`` line after, carrying the fingerprint of what the change left. A crash between the two leaves
+a pending entry that `llmos undo` finishes from the files, so undo never skips past an interrupted action to
+reverse an older one. Overwritten content is kept as a backup next to the journal; deleted files go to the
+XDG trash. A line that is torn, not JSON, or the wrong shape is reported (file:line) and skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from llmos import paths
 from llmos.errors import LlmosError
+
+ACTIONS = ("trash", "overwrite", "move", "create", "mkdir", "delete_permanently")
+# What each action's data must hold (all strings): without these it cannot be reversed or reported.
+_REQUIRED = {"trash": ("path",), "overwrite": ("path", "backup"), "move": ("source", "destination"),
+             "create": ("path",), "mkdir": ("path",), "delete_permanently": ("path",)}
 
 
 class UndoError(LlmosError):
     pass
 
 
+class Conflict(UndoError):
+    """Undoing would discard something that changed after the action: stop and let the person decide."""
+
+
+class CannotUndo(UndoError):
+    """This entry can never be undone (trash emptied, backup gone, deleted permanently): skip it, say so."""
+
+
+class NothingToUndo(CannotUndo):
+    """An interrupted action that had not changed anything yet."""
+
+
 @dataclass
 class Entry:
     id: str
     ts: float
-    action: str  # trash | overwrite | move | create | mkdir | delete_permanently
+    action: str  # one of ACTIONS
     summary: str
     data: dict[str, Any]
     undone: bool = False
+    state: str = "done"  # pending (interrupted, or in flight) | done | failed | skipped | undone
+    note: str | None = None
+    after: dict[str, Any] = field(default_factory=dict, repr=False)  # filled by the action, written on completion
 
     @property
     def reversible(self) -> bool:
@@ -44,12 +68,39 @@ class UndoJournal:
         self.directory = directory or paths.state_dir()
         self.file = self.directory / "undo.jsonl"
         self.backups = self.directory / "backups"
+        self.problems: list[str] = []  # malformed lines found by the last read
+        self.notes: list[str] = []  # what the last undo skipped, and why
 
-    # ---- recording -------------------------------------------------------------------------------------
+    # ---- recording (write-ahead) -----------------------------------------------------------------------
+
+    def begin(self, action: str, summary: str, **data: Any) -> Entry:
+        """Journal ``action`` before doing it (fsynced), so a crash during it is found and finished by undo."""
+        entry = Entry(uuid.uuid4().hex[:12], time.time(), action, summary, {**data, "started": time.time()},
+                      state="pending")
+        self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary, "data": entry.data,
+                      "state": "pending"})
+        return entry
+
+    def complete(self, entry: Entry) -> None:
+        self._append({"done": entry.id, "ts": time.time(), "data": entry.after})
+        entry.data.update(entry.after)
+        entry.state = "done"
+
+    @contextlib.contextmanager
+    def recording(self, action: str, summary: str, **data: Any) -> Iterator[Entry]:
+        """``with journal.recording(...) as entry:`` do the change, put its fingerprint in ``entry.after``."""
+        entry = self.begin(action, summary, **data)
+        try:
+            yield entry
+        except Exception as exc:  # it failed part-way or not at all: undo works out which from the files
+            self._append({"fail_of": entry.id, "ts": time.time(), "reason": str(exc)[:300]})
+            raise
+        self.complete(entry)
 
     def record(self, action: str, summary: str, **data: Any) -> Entry:
-        entry = Entry(uuid.uuid4().hex[:12], time.time(), action, summary, data)
-        self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary, "data": data})
+        """An action already done (nothing to interrupt): begin and complete at once."""
+        entry = self.begin(action, summary, **data)
+        self.complete(entry)
         return entry
 
     def backup(self, path: Path) -> Path:
@@ -64,148 +115,140 @@ class UndoJournal:
 
     def _append(self, record: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.file, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with open(self.file, "ab+") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell():  # a crash may have torn the last line: never glue a record onto it
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = b"\n" + line
+            f.write(line)
             f.flush()
             os.fsync(f.fileno())
 
     # ---- reading ---------------------------------------------------------------------------------------
 
     def entries(self) -> list[Entry]:
-        """Oldest first; a line that a crash left half-written is skipped, never fatal."""
+        """Oldest first. Malformed lines are skipped and described in ``self.problems``."""
+        self.problems = []
         if not self.file.exists():
             return []
         found: dict[str, Entry] = {}
-        for line in self.file.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+        try:
+            text = self.file.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise UndoError(f"cannot read the undo journal {self.file}: {exc.strerror or exc}") from exc
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
                 continue
-            if "undo_of" in record:
-                if record["undo_of"] in found:
-                    found[record["undo_of"]].undone = True
-            elif "id" in record:
-                found[record["id"]] = Entry(record["id"], record["ts"], record["action"], record["summary"],
-                                            record["data"])
+            problem = self._apply(line, found)
+            if problem:
+                self.problems.append(f"{self.file}:{number}: {problem}; skipped")
         return list(found.values())
+
+    def _apply(self, line: str, found: dict[str, Entry]) -> str | None:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            return "not a complete JSON line (a crash while writing?)"
+        if not isinstance(record, dict):
+            return "not a journal record (expected a JSON object)"
+        for key, state in (("undo_of", "undone"), ("skip_of", "skipped"), ("fail_of", "failed"), ("done", "done")):
+            if key in record:
+                return _mark(record, key, state, found)
+        entry = _entry(record)
+        if isinstance(entry, str):
+            return entry
+        found[entry.id] = entry
+        return None
 
     # ---- undoing ---------------------------------------------------------------------------------------
 
     def undo_last(self) -> Entry:
-        for entry in reversed(self.entries()):
+        """Undo the newest entry that can be undone; entries that never can are skipped with a note."""
+        return self.undo(None)
+
+    def undo(self, entry_id: str | None = None) -> Entry:
+        self.notes = []
+        entries = self.entries()
+        if entry_id:
+            entry = _find(entries, entry_id)
             if entry.undone:
-                continue
-            if not entry.reversible:
-                raise UndoError(f"the last action cannot be undone: {entry.summary} (deleted permanently)")
-            _REVERSERS[entry.action](entry.data)
-            self._append({"undo_of": entry.id, "ts": time.time()})
+                raise UndoError(f"{entry.id} ({entry.summary}) was already undone")
+            self._reverse(entry)
             return entry
-        raise UndoError("nothing to undo")
-
-
-def _free(path: Path) -> None:
-    if path.exists() or path.is_symlink():
-        raise UndoError(f"cannot undo: {path} exists again; move it away first")
-
-
-def _undo_trash(data: dict[str, Any]) -> None:
-    original, trashed, info = Path(data["path"]), Path(data["trash_file"]), Path(data["trash_info"])
-    if not trashed.exists() and not trashed.is_symlink():
-        raise UndoError(f"cannot undo: {original} is no longer in the trash (was it emptied?)")
-    _free(original)
-    original.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(trashed, original)  # a rename on one filesystem: content and metadata come back unchanged
-    info.unlink(missing_ok=True)
-
-
-def _undo_overwrite(data: dict[str, Any]) -> None:
-    target, backup = Path(data["path"]), Path(data["backup"])
-    if not backup.exists():
-        raise UndoError(f"cannot undo: the backup of {target} is gone")
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    elif target.exists() or target.is_symlink():
-        target.unlink()
-    shutil.move(backup, target)
-
-
-def _undo_move(data: dict[str, Any]) -> None:
-    source, destination = Path(data["source"]), Path(data["destination"])
-    if not destination.exists() and not destination.is_symlink():
-        raise UndoError(f"cannot undo: {destination} is gone")
-    _free(source)
-    shutil.move(destination, source)
-    if data.get("replaced_backup"):  # the move had replaced a file at the destination: put it back
-        shutil.move(data["replaced_backup"], destination)
-
-
-def _undo_create(data: dict[str, Any]) -> None:
-    target = Path(data["path"])
-    if target.exists():
-        _send2trash_for_current_env().send2trash(str(target))  # even undoing a create never destroys data
-
-
-def _undo_mkdir(data: dict[str, Any]) -> None:
-    target = Path(data["path"])
-    try:
-        target.rmdir()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise UndoError(f"cannot undo: {target} is no longer empty") from exc
-
-
-_REVERSERS = {"trash": _undo_trash, "overwrite": _undo_overwrite, "move": _undo_move, "create": _undo_create,
-              "mkdir": _undo_mkdir}
-
-
-def trash(path: Path) -> tuple[Path, Path]:
-    """Move ``path`` to the XDG trash; return (file in trash, its .trashinfo) so undo can restore it."""
-    plat_other = _send2trash_for_current_env()
-    before = time.time()
-    plat_other.send2trash(str(path))
-    for trash_dir in _trash_dirs(path, Path(plat_other.HOMETRASH)):
-        info_dir = trash_dir / "info"
-        if not info_dir.is_dir():
-            continue
-        candidates = []
-        for info in info_dir.glob("*.trashinfo"):
-            if info.stat().st_mtime + 2 < before:
+        for entry in reversed(entries):
+            if entry.undone or entry.state == "skipped":
                 continue
-            if _trashinfo_path(info) == str(path):
-                candidates.append(info)
-        if candidates:
-            info = max(candidates, key=lambda p: p.stat().st_mtime)
-            return trash_dir / "files" / info.name[: -len(".trashinfo")], info
-    raise UndoError(f"{path} was moved to the trash but could not be found there to record for undo")
+            try:
+                self._reverse(entry)
+            except CannotUndo as exc:
+                quiet = isinstance(exc, NothingToUndo) and entry.state == "failed"
+                if not quiet:
+                    self.notes.append(f"skipped {entry.id} ({entry.summary}): {exc}")
+                self._append({"skip_of": entry.id, "ts": time.time(), "reason": str(exc)[:300]})
+                continue
+            return entry
+        raise UndoError("nothing to undo" + "".join(f"; {note}" for note in self.notes))
+
+    def _reverse(self, entry: Entry) -> None:
+        from llmos.servers.filesystem.reverse import REVERSERS
+
+        try:
+            note = REVERSERS[entry.action](entry.data, entry.state in ("pending", "failed"))
+        except OSError as exc:
+            raise UndoError(f"cannot undo {entry.summary}: {(exc.strerror or str(exc)).lower()}") from exc
+        if note:
+            self.notes.append(f"{entry.id}: {note}")
+        self._append({"undo_of": entry.id, "ts": time.time(), **({"note": note} if note else {})})
+        entry.undone, entry.state = True, "undone"
 
 
-def _send2trash_for_current_env():
-    """send2trash's XDG backend reads XDG_DATA_HOME once, at import; a process whose environment changed
-    since (a long-lived host, the test suite) must not trash into a stale location."""
-    import importlib
-
-    from send2trash import plat_other
-
-    current = os.path.expanduser(os.environ.get("XDG_DATA_HOME", "~/.local/share"))
-    if os.fsdecode(plat_other.XDG_DATA_HOME) != current:
-        plat_other = importlib.reload(plat_other)
-    return plat_other
-
-
-def _trash_dirs(path: Path, home_trash: Path) -> list[Path]:
-    dirs = [home_trash]
-    mount = path.parent
-    while not os.path.ismount(mount):
-        mount = mount.parent
-    uid = os.getuid()
-    dirs += [mount / ".Trash" / str(uid), mount / f".Trash-{uid}"]
-    return dirs
-
-
-def _trashinfo_path(info: Path) -> str | None:
-    for line in info.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("Path="):
-            value = unquote(line[len("Path="):])
-            return value if value.startswith("/") else str(info.parent.parent.parent / value)
+def _mark(record: dict[str, Any], key: str, state: str, found: dict[str, Entry]) -> str | None:
+    target = record[key]
+    if not isinstance(target, str):
+        return f'"{key}" is not an entry id'
+    if target not in found:
+        return f'"{key}" names an entry that is not in the journal ({target})'
+    entry = found[target]
+    if state == "done":
+        extra = record.get("data", {})
+        if not isinstance(extra, dict):
+            return '"data" is not an object'
+        entry.data.update(extra)
+        if entry.state == "pending":
+            entry.state = "done"
+        return None
+    if state == "failed" and entry.state != "pending":
+        return None
+    entry.state = state
+    entry.undone = entry.undone or state == "undone"
+    entry.note = record.get("reason") if isinstance(record.get("reason"), str) else entry.note
     return None
+
+
+def _entry(record: dict[str, Any]) -> Entry | str:
+    """An action line as an Entry, or what is wrong with it."""
+    types = {"id": str, "action": str, "summary": str, "data": dict}
+    for key, kind in types.items():
+        if not isinstance(record.get(key), kind):
+            return f'"{key}" is missing or not a {kind.__name__}'
+    if not isinstance(record.get("ts"), int | float) or isinstance(record.get("ts"), bool):
+        return '"ts" is missing or not a number'
+    if record["action"] not in ACTIONS:
+        return f'unknown action {record["action"]!r}'
+    for key in _REQUIRED[record["action"]]:
+        if not isinstance(record["data"].get(key), str) or not record["data"][key]:
+            return f'"data.{key}" is missing or not a path'
+    state = "pending" if record.get("state") == "pending" else "done"
+    return Entry(record["id"], float(record["ts"]), record["action"], record["summary"], record["data"],
+                 state=state)
+
+
+def _find(entries: list[Entry], entry_id: str) -> Entry:
+    matches = [e for e in entries if e.id.startswith(entry_id)]
+    if not matches:
+        raise UndoError(f"no entry {entry_id!r} in the undo journal (see llmos undo --list)")
+    if len(matches) > 1:
+        raise UndoError(f"{entry_id!r} matches {len(matches)} entries; give more of the id")
+    return matches[0]

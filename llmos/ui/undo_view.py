@@ -9,24 +9,39 @@ from datetime import datetime
 
 from llmos.servers.undo import Entry
 
+_STATES = {"pending": "interrupted — llmos undo finishes it", "failed": "failed", "skipped": "cannot undo",
+           "undone": "undone"}
+
+
+def state_of(entry: Entry) -> str:
+    if entry.undone:
+        return "undone"
+    if entry.state in _STATES:
+        return _STATES[entry.state]
+    return "can undo" if entry.reversible else "permanent"
+
 
 def print_journal(entries: list[Entry], json_output: bool) -> None:
     if json_output:
-        json.dump([dataclasses.asdict(e) for e in entries], sys.stdout, indent=2)
+        rows = [{k: v for k, v in dataclasses.asdict(e).items() if k != "after"} | {"status": state_of(e)}
+                for e in entries]
+        json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     if not entries:
         console.print("The undo journal is empty.")
         return
     table = Table(header_style="bold")
-    for column in ("when", "action", "state"):
+    for column in ("id", "when", "action", "state"):
         table.add_column(column)
     for e in entries[-50:]:
-        state = "undone" if e.undone else ("can undo" if e.reversible else "permanent")
-        table.add_row(datetime.fromtimestamp(e.ts).strftime("%Y-%m-%d %H:%M:%S"), e.summary,
-                      f"[dim]{state}[/]" if e.undone else state)
+        state = state_of(e) + (f" ({e.note})" if e.note and e.state == "skipped" else "")
+        # Names come from the filesystem: shown as text, never parsed as markup.
+        table.add_row(e.id, datetime.fromtimestamp(e.ts).strftime("%Y-%m-%d %H:%M:%S"), Text(e.summary),
+                      Text(state, style="dim" if e.undone else ""))
     console.print(table)
