@@ -37,6 +37,11 @@ def data_dir() -> Path:
     return Path(_dirs.user_data_dir)
 
 
+def models_dir() -> Path:
+    """GGUF files llmos downloads (``llmos models pull``) or finds dropped here by hand."""
+    return data_dir() / "models"
+
+
 def cache_dir() -> Path:
     """Things llmos can always recompute: tool lists, model metadata."""
     return Path(_dirs.user_cache_dir)

@@ -202,7 +202,7 @@ async def _installed(client: ollama.AsyncClient, cache: MetadataCache, notes: li
     models = [m for m in listing.models if m.model and m.digest]
     missing = [m for m in models if cache.get(m.digest or "") is None]
     shows = await asyncio.gather(*(client.show(m.model or "") for m in missing), return_exceptions=True)
-    for m, show in zip(missing, shows):
+    for m, show in zip(missing, shows, strict=True):
         if isinstance(show, BaseException):
             notes.append(f"{m.model}: /api/show failed ({show})")
         else:
