@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from llmos.errors import ExitStatus
+from llmos.errors import ExitStatus, NoProviderAvailable
 from llmos.llm.messages import ChatRequest, ChatResult, Message
 from llmos.runtime import build_router
 from llmos.ui.stream import answer_stream, notice
@@ -17,12 +17,17 @@ def ask(text: str, *, provider: str | None = None, model: str | None = None, str
         dry_run: bool = False, continue_session: str | None = None) -> int:
     """Answer ``text``; return the exit status (4 when an action was refused)."""
     config, router = build_router({"router.default_provider": provider, "router.model": model})
-    if not tools:
-        result = asyncio.run(_chat_only(router, text, stream, json_output))
-        _report(result, json_output, [], False)
-        return ExitStatus.OK
-    return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run, stream,
-                                   continue_session))
+    try:
+        if not tools:
+            result = asyncio.run(_chat_only(router, text, stream, json_output))
+            _report(result, json_output, [], False)
+            return ExitStatus.OK
+        return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run,
+                                       stream, continue_session))
+    except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (models/first_run.py)
+        from llmos.models.first_run import after_no_provider
+
+        return after_no_provider(exc)
 
 
 async def _chat_only(router, text: str, stream: bool, json_output: bool) -> ChatResult:
