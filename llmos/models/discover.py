@@ -274,5 +274,5 @@ def _ollama_by_tag(tag: str, env: Mapping[str, str] | None) -> Path | None:
     for store in ollama_stores(env):
         for blob, found, _ in _ollama(store):
             if found in names:
-                return blob
+                return blob.resolve()
     return None

@@ -206,7 +206,6 @@ def _expected_sha(entry: CatalogEntry, meta: _Meta) -> str | None:
 
 def describe_hub_error(exc: BaseException, entry: CatalogEntry, url: str) -> str:
     """One line for a failed hub request, saying what to do."""
-    import httpx2
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 
     if isinstance(exc, OfflineModeIsEnabled):
@@ -218,9 +217,15 @@ def describe_hub_error(exc: BaseException, entry: CatalogEntry, url: str) -> str
     if isinstance(exc, HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else "?"
         return f"the hub answered HTTP {status} for {url}"
-    if isinstance(exc, (httpx2.ConnectError, httpx2.TimeoutException, ConnectionError)):
+    if _network_error(exc):
         return f"cannot reach {urlsplit(url).netloc} ({exc}); check the network or HF_ENDPOINT"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _network_error(exc: BaseException) -> bool:
+    # httpx2's (huggingface_hub 2.x) or httpx's classes, by name: which client the hub library uses varies.
+    names = {c.__name__ for c in type(exc).__mro__}
+    return isinstance(exc, ConnectionError) or bool(names & {"ConnectError", "TimeoutException", "NetworkError"})
 
 
 class _Bar:
