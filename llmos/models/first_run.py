@@ -22,7 +22,7 @@ class Offer:
     size_bytes: int
     free_bytes: int
     folder: Path
-    banner: str  # the picker's line: model · ctx · placement · threads
+    placement: str  # the picker's line without the name: ctx · placement · threads
 
     @property
     def command(self) -> str:
@@ -37,7 +37,7 @@ class Offer:
         from llmos.paths import display
 
         return (f"No local model is installed yet. For this machine the picker recommends {self.model} "
-                f"({self.banner}): a {gb(self.size_bytes)} download, {gb(self.free_bytes)} free in "
+                f"({self.placement}): a {gb(self.size_bytes)} download, {gb(self.free_bytes)} free in "
                 f"{display(self.folder)}.")
 
 
@@ -59,7 +59,8 @@ def recommendation() -> Offer | None:
     if choice.model is None or choice.entry is None:
         return None
     folder = paths.models_dir()
-    return Offer(choice.model, choice.entry.size_bytes, free_disk(folder), folder, choice.banner())
+    placement = choice.banner().removeprefix(f"{choice.model} · ")
+    return Offer(choice.model, choice.entry.size_bytes, free_disk(folder), folder, placement)
 
 
 def first_run_offer() -> Offer | None:
