@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from llmos.errors import ExitStatus
+from llmos.errors import ExitStatus, NoProviderAvailable
 from llmos.llm.messages import ChatRequest, ChatResult, Message
 from llmos.llm.router import Router
 from llmos.runtime import Options, confirmer_for, open_agent, open_router, open_session
@@ -18,11 +18,16 @@ def ask(text: str, options: Options, *, tools: bool = True, terminal: Terminal |
     """Answer ``text``; return the exit status (4 when an action was refused or skipped)."""
     terminal = terminal or current()
     config, router = open_router(options, terminal)
-    if not tools:
-        result = asyncio.run(_chat_only(router, text, options, terminal))
-        _report(terminal, result, options.json, [], False)
-        return ExitStatus.OK
-    return asyncio.run(_with_tools(config, router, text, options, terminal))
+    try:
+        if not tools:
+            result = asyncio.run(_chat_only(router, text, options, terminal))
+            _report(terminal, result, options.json, [], False)
+            return ExitStatus.OK
+        return asyncio.run(_with_tools(config, router, text, options, terminal))
+    except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (models/first_run.py)
+        from llmos.models.first_run import after_no_provider
+
+        return after_no_provider(exc, interactive=terminal.interactive, err=terminal.stderr)
 
 
 async def _chat_only(router: Router, text: str, options: Options, terminal: Terminal) -> ChatResult:

@@ -38,15 +38,20 @@ def models(ctx: typer.Context,
     support, estimated memory at the context the picker would use, and whether each fits this machine."""
     if ctx.invoked_subcommand is not None:
         return
+    from llmos.models.overview import overview
+
     survey = _survey(vram_mib)
     fits = survey.fits()
     choice = survey.choose("default", tools=True)
+    gguf = overview(survey.machine, survey.settings)
     if json_output:
-        _print_json({**survey.to_json(), "choice": choice.to_json(), "models": [f.to_json() for f in fits]})
+        _print_json({**survey.to_json(), "choice": choice.to_json(), "models": [f.to_json() for f in fits],
+                     "gguf": gguf.to_json()})
         return
-    from llmos.ui.models_view import print_models
+    from llmos.ui.models_view import print_gguf, print_models
 
     print_models(survey, fits, choice)
+    print_gguf(gguf)
 
 
 @app.command("fit")
@@ -101,8 +106,15 @@ def recommend(vram_mib: int | None = typer.Option(None, "--vram-mib", help=_VRAM
 
 
 @app.command("pull")
-def pull(model: str = typer.Argument(..., help="The model to download, e.g. llama3.2:3b.")) -> None:
-    """Download a model through Ollama, with a progress bar."""
+def pull(model: str = typer.Argument(..., help="A GGUF catalog name (e.g. qwen2.5-1.5b-instruct) or an Ollama "
+                                               "tag (e.g. llama3.2:3b).")) -> None:
+    """Download a model: GGUF catalog names from Hugging Face into the models folder (resumable, checksum
+    verified), Ollama tags through Ollama; with a progress bar."""
+    from llmos.models import catalog
+
+    if ":" not in model and catalog.get(model) is not None:
+        _pull_gguf(model)
+        return
     import asyncio
 
     from llmos.config import load_config
@@ -112,3 +124,15 @@ def pull(model: str = typer.Argument(..., help="The model to download, e.g. llam
     with PullProgress() as bar:
         asyncio.run(pull_model(load_config(), model, bar.update))
     typer.echo(f"pulled {model}")
+
+
+def _pull_gguf(name: str) -> None:
+    from llmos.models.pull import gb, pull
+    from llmos.paths import display
+    from llmos.ui.models_view import GgufProgress
+
+    with GgufProgress() as bar:
+        result = pull(name, progress=bar)
+    how = "already downloaded" if not result.downloaded else "pulled"
+    typer.echo(f"{how} {result.entry.name}: {display(result.path)} ({gb(result.size_bytes)}, "
+               f"sha256 {result.sha256[:16]}…)")

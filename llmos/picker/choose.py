@@ -152,7 +152,7 @@ def gib(n: int) -> str:
 
 
 def plan(spec: ModelSpec, budget: Budget, settings: Settings, *, min_ctx: int,
-         loaded: LoadedModel | None = None) -> Estimate:
+         loaded: LoadedModel | None = None, cpu_max_ctx: int = CPU_MAX_CTX) -> Estimate:
     """The best placement of one model: the largest context step that fits wholly on the GPU, else a partial
     offload at the smallest useful context, else the CPU. A model Ollama already holds wholly on the GPU is
     proof it fits at its window: it is kept there unless a larger window fits (a reload costs seconds)."""
@@ -162,7 +162,7 @@ def plan(spec: ModelSpec, budget: Budget, settings: Settings, *, min_ctx: int,
     else:
         steps = tuple(s for s in CTX_STEPS if min_ctx <= s <= top) or (min(min_ctx, top),)
     if budget.gpu_free is None:
-        steps = tuple(s for s in steps if s <= CPU_MAX_CTX) or steps[:1]
+        steps = tuple(s for s in steps if s <= cpu_max_ctx) or steps[:1]
 
     def at(ctx: int) -> Estimate:
         return estimate(spec, ctx, gpu_free_bytes=budget.gpu_free, ram_free_bytes=budget.ram_free,
@@ -189,8 +189,10 @@ def _rank(spec: ModelSpec, tier: str) -> tuple[Any, ...]:
 
 def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "default", tools: bool = False,
            settings: Settings = Settings(), loaded: Iterable[LoadedModel] = (),
-           catalog: Mapping[str, ModelSpec] | None = None) -> Choice:
-    """Pick the model, context and GPU layers for a turn of ``tier``; ``tools``: the turn offers tools."""
+           catalog: Mapping[str, ModelSpec] | None = None, cpu_budget: Mapping[str, int] = CPU_WEIGHTS_BUDGET,
+           cpu_max_ctx: int = CPU_MAX_CTX) -> Choice:
+    """Pick the model, context and GPU layers for a turn of ``tier``; ``tools``: the turn offers tools.
+    ``cpu_budget`` and ``cpu_max_ctx`` bound a CPU-only choice (the embedded engine sets tighter ones)."""
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r} (one of {', '.join(TIERS)})")
     loaded = list(loaded)
@@ -202,7 +204,7 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
     models = [m for m in installed if m.can_chat]
     resident = {m.name: m for m in loaded}
     if settings.model:
-        return _pinned(settings, models, budget, min_ctx, warnings, catalog or {}, resident, tools)
+        return _pinned(settings, models, budget, min_ctx, warnings, catalog or {}, resident, tools, cpu_max_ctx)
     if not models:
         free = budget.gpu_free if budget.gpu_free is not None else budget.ram_free
         return Choice(None, settings.num_ctx or min_ctx, 0, 0, 0, free, "none",
@@ -214,7 +216,8 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
             models = with_tools
         else:
             warnings.append("no installed model supports tools (Ollama capabilities): tool calls may fail")
-    plans = [plan(m, budget, settings, min_ctx=min_ctx, loaded=resident.get(m.name)) for m in models]
+    plans = [plan(m, budget, settings, min_ctx=min_ctx, loaded=resident.get(m.name), cpu_max_ctx=cpu_max_ctx)
+             for m in models]
     by_name = {m.name: m for m in models}
 
     def best(group: list[Estimate]) -> Estimate:
@@ -224,7 +227,7 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
     partial = [e for e in plans if e.device == "partial"]
     if budget.gpu_free is None:
         # CPU only: the most capable model within the tier's size budget, else the smallest that fits.
-        light = [e for e in whole if e.weights_bytes <= CPU_WEIGHTS_BUDGET[tier]]
+        light = [e for e in whole if e.weights_bytes <= cpu_budget[tier]]
         chosen = best(light) if light else min(whole or plans, key=lambda e: e.weights_bytes)
     elif whole:
         chosen = best(whole)
@@ -241,7 +244,8 @@ def choose(installed: Iterable[ModelSpec], machine: Machine, *, tier: str = "def
 
 
 def _pinned(settings: Settings, models: list[ModelSpec], budget: Budget, min_ctx: int, warnings: list[str],
-            catalog: Mapping[str, ModelSpec], loaded: Mapping[str, LoadedModel], tools: bool) -> Choice:
+            catalog: Mapping[str, ModelSpec], loaded: Mapping[str, LoadedModel], tools: bool,
+            cpu_max_ctx: int = CPU_MAX_CTX) -> Choice:
     name = settings.model or ""
     spec = next((m for m in models if m.name == name), None) or catalog.get(name)
     if not any(m.name == name for m in models):
@@ -254,7 +258,7 @@ def _pinned(settings: Settings, models: list[ModelSpec], budget: Budget, min_ctx
         return Choice(name, ctx, 0, 0, 0, budget.gpu_free or budget.ram_free, "none",
                       f"{name} · ctx {ctx} · pinned by {settings.model_key} (no metadata to estimate memory)",
                       tuple(warnings), pinned=True)
-    e = plan(spec, budget, settings, min_ctx=min_ctx, loaded=loaded.get(name))
+    e = plan(spec, budget, settings, min_ctx=min_ctx, loaded=loaded.get(name), cpu_max_ctx=cpu_max_ctx)
     if not e.fits:
         where = "VRAM" if e.has_gpu else "RAM"
         warnings.append(f"{settings.model_key} {name} does not fit in {gib(e.free_bytes)} GiB free {where} at "
@@ -317,12 +321,14 @@ def verdict(e: Estimate, spec: ModelSpec | None = None) -> str:
 
 
 def assess(spec: ModelSpec, machine: Machine, settings: Settings = Settings(), *, installed: bool = True,
-           loaded: Iterable[LoadedModel] = (), num_ctx: int | None = None, tools: bool = True) -> Fit:
+           loaded: Iterable[LoadedModel] = (), num_ctx: int | None = None, tools: bool = True,
+           cpu_max_ctx: int = CPU_MAX_CTX) -> Fit:
     """The placement the picker would give ``spec`` (at ``num_ctx`` when given)."""
     loaded = list(loaded)
     budget = Budget.of(machine, loaded, settings.vram_limit_mib)
     if num_ctx is not None:
         settings = replace(settings, num_ctx=num_ctx, warnings=())
     resident = {m.name: m for m in loaded}
-    e = plan(spec, budget, settings, min_ctx=min_context("default", tools), loaded=resident.get(spec.name))
+    e = plan(spec, budget, settings, min_ctx=min_context("default", tools), loaded=resident.get(spec.name),
+             cpu_max_ctx=cpu_max_ctx)
     return Fit(spec, installed, e)

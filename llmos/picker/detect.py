@@ -141,7 +141,7 @@ def _read(path: Path) -> str | None:
 
 def read_amd_sysfs(root: Path = SYSFS_DRM) -> list[Gpu]:
     """amdgpu's ``card*/device/mem_info_vram_total`` and ``mem_info_vram_used`` (bytes, one number a file)."""
-    gpus = []
+    gpus: list[Gpu] = []
     cards = sorted((p for p in root.glob("card*") if p.name[4:].isdigit()), key=lambda p: int(p.name[4:]))
     for card in cards:
         device = card / "device"
@@ -207,7 +207,9 @@ def _nvidia(probes: Probes, notes: list[str]) -> list[Gpu]:
     nvml = probes.nvml
     if nvml is None:
         try:
-            import pynvml as nvml  # nvidia-ml-py: optional, faster than starting nvidia-smi
+            import pynvml  # nvidia-ml-py: optional, faster than starting nvidia-smi
+
+            nvml = pynvml
         except ImportError:
             nvml = None
     if nvml is not None:

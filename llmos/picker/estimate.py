@@ -256,32 +256,22 @@ def spec_from_model_info(name: str, size: int, model_info: Mapping[str, Any], ca
 
 
 def spec_from_gguf(path: Path, name: str | None = None) -> ModelSpec:
-    """Read a local GGUF file with the ``gguf`` package (imported here: it costs ~0.15 s with numpy)."""
-    from gguf import GGUFReader, LlamaFileType
+    """Read a local GGUF file's header (llmos.models.gguf_header: no numpy, the weights are not read)."""
+    from llmos.models.gguf_header import read_header
 
-    reader = GGUFReader(path)
-    kv: dict[str, Any] = {}
-    for key, fld in reader.fields.items():
-        if key.startswith("tokenizer.ggml.") and key != "tokenizer.ggml.model":
-            if key == "tokenizer.ggml.tokens":
-                kv["tokenizer.ggml.vocab_size"] = len(fld.data)  # the count, without decoding 50k strings
-            continue
-        kv[key] = fld.contents()
-    tensors = list(reader.tensors)
-    weights = sum(int(t.n_bytes) for t in tensors)
-    by_name = {t.name: int(t.n_bytes) for t in tensors}
+    return spec_from_header(read_header(path), name)
+
+
+def spec_from_header(header: Any, name: str | None = None) -> ModelSpec:
+    """A ``ModelSpec`` from a parsed GGUF header (``llmos.models.gguf_header.Header``)."""
+    kv = {k: v for k, v in header.metadata.items() if not k.startswith("tokenizer.ggml.")}
+    kv["tokenizer.ggml.vocab_size"] = header.vocab_size
+    by_name = {t.name: t.n_bytes for t in header.tensors}
     output = by_name.get("output.weight") or by_name.get("token_embd.weight", 0)
     output += by_name.get("output_norm.weight", 0)
-    file_type = kv.get("general.file_type")
-    quant = ""
-    if file_type is not None:
-        try:
-            quant = LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
-        except ValueError:
-            quant = f"type {file_type}"
     caps = ["completion"]
-    if "tools" in str(kv.get("tokenizer.chat_template") or ""):
+    if "tools" in header.chat_template:
         caps.append("tools")
-    return ModelSpec(name=name or path.stem, arch=arch_from_kv(kv), params=sum(int(t.n_elements) for t in tensors),
-                     quant=quant, weights_bytes=weights, capabilities=tuple(caps), source="gguf",
-                     output_bytes=output)
+    return ModelSpec(name=name or header.path.stem, arch=arch_from_kv(kv), params=header.parameters,
+                     quant=header.quant, weights_bytes=header.weights_bytes, capabilities=tuple(caps),
+                     source="gguf", output_bytes=output)

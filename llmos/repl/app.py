@@ -119,6 +119,9 @@ class Repl:
         await self._check_provider()
         self._agent = agent  # ready: from here on requests do not wait
         self.console.print(self._banner(), style="dim", markup=False, highlight=False)
+        from llmos.models.first_run import offer_in_shell  # no local model yet: offer one, asked once
+
+        await offer_in_shell(self.console, no_provider=self.offline)
         return agent
 
     async def _check_provider(self) -> None:

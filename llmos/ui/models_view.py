@@ -9,6 +9,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
+from llmos.models.overview import GgufOverview
+from llmos.paths import display
 from llmos.picker.choose import Choice, Fit, verdict
 from llmos.picker.estimate import GIB, Estimate
 from llmos.picker.inventory import Survey
@@ -33,9 +35,8 @@ def print_machine(survey: Survey, choice: Choice | None = None, console: Console
     console = console or Console()
     m = survey.machine
     table = Table(title="GPU", title_justify="left", header_style="bold")
-    for name, justify in (("#", "right"), ("name", "left"), ("total", "right"), ("free", "right"),
-                          ("driver", "left"), ("via", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    for name in ("#", "name", "total", "free", "driver", "via"):
+        table.add_column(name, justify="right" if name in ("#", "total", "free") else "left", no_wrap=True)
     for g in m.gpus:
         table.add_row(str(g.index), g.name + (" (unified memory)" if g.unified else ""), _gib(g.total_bytes),
                       _gib(g.free_bytes), g.driver or "–", g.source)
@@ -76,9 +77,10 @@ def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
     print_machine(survey, choice, console)
     table = Table(title="Models (● installed; partial: layers on GPU, ≈ times slower)", title_justify="left",
                   header_style="bold", box=None, pad_edge=False)
-    for name, justify in (("model", "left"), ("size", "right"), ("quant", "left"), ("max ctx", "right"),
-                          ("tools", "center"), ("needs @ ctx", "right"), ("here", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "here", min_width=len(name))
+    for column in ("model", "size", "quant", "max ctx", "tools", "needs @ ctx", "here"):
+        table.add_column(column, no_wrap=column != "here", min_width=len(column),
+                         justify="right" if column in ("size", "max ctx", "needs @ ctx")
+                         else "center" if column == "tools" else "left")
     for f in fits:
         s, e = f.spec, f.estimate
         name = Text(("● " if f.installed else "  ") + s.name, style="bold" if s.name == choice.model else "")
@@ -177,3 +179,68 @@ class PullProgress:
         elif status and status != self.last_status:
             self.progress.console.print(status)
         self.last_status = status
+
+
+def print_gguf(view: GgufOverview, console: Console | None = None) -> None:
+    """The GGUF files on disk (used in place by the embedded engine) and what the engine would run."""
+    console = console or Console()
+    if view.local:
+        table = Table(title="GGUF files on disk (used where they are)", title_justify="left", header_style="bold",
+                      box=None, pad_edge=False)
+        for name in ("model", "from", "size", "quant", "max ctx", "tools", "needs @ ctx", "here"):
+            table.add_column(name, no_wrap=name != "here", min_width=len(name),
+                             justify="right" if name in ("size", "max ctx", "needs @ ctx") else "left")
+        for m, fit in view.local:
+            needs = f"{fit.estimate.need_bytes / GIB:.1f} GiB @ {_ctx(fit.estimate.num_ctx)}" if fit else "–"
+            here = _short_verdict(fit.estimate) if fit and m.can_chat else Text(m.problem or "not a chat model",
+                                                                               style="dim")
+            table.add_row(m.name, m.source, _size(m.size_bytes), m.quant or "–",
+                          _ctx(m.context_length) if m.context_length else "–", "✔" if m.tools else "–", needs, here)
+        console.print(table)
+    else:
+        console.print(f"[bold]GGUF files[/] none found (Ollama's store, LM Studio, the Hugging Face cache, "
+                      f"{display(view.models_dir)})")
+    engine, rec = view.engine, view.recommended
+    if engine.installed:
+        console.print(f"[bold]Embedded engine[/] {engine.banner()}", markup=True, highlight=False)
+    if rec.model is not None and rec.entry is not None and (not engine.installed or rec.model != engine.model):
+        console.print(f"[bold]Recommended GGUF[/] {rec.banner()} — {_size(rec.size_bytes)} download, "
+                      f"{_size(view.free_disk_bytes)} free in {display(view.models_dir)}", highlight=False)
+        console.print(f"  llmos models pull {rec.model}", highlight=False)
+
+
+class GgufProgress:
+    """A rich progress bar for a GGUF download (llmos.models.pull.Progress)."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                 TransferSpeedColumn(), TimeRemainingColumn(), console=self.console)
+        self.task: Any = None
+
+    def __enter__(self) -> GgufProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
+    def start(self, description: str, total: int | None, completed: int) -> None:
+        if self.task is None:
+            self.task = self.progress.add_task(f"pulling {description}", total=total, completed=completed)
+            if completed:
+                self.progress.console.print(f"resuming from {_size(completed)}")
+        else:  # a retry after a dropped connection reuses the bar
+            self.progress.update(self.task, total=total, completed=completed)
+
+    def advance(self, n: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def status(self, text: str) -> None:
+        self.progress.console.print(text)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[0]
+            self.progress.update(self.task, completed=task.total or task.completed)
