@@ -53,6 +53,8 @@ async def _with_tools(config, router, text: str, provider: str | None, json_outp
         await asyncio.gather(agent.host.ready(), router.prepare(text, provider, tools=True))
         for name, reason in agent.host.down().items():
             notice(f"llmos: the {name} server is unavailable: {reason}")
+        for warning in agent.host.warnings:
+            notice(f"llmos: {warning}")
         turn = await agent.turn(session, text, provider=provider)
     finally:
         if isinstance(events, CliEvents):

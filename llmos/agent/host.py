@@ -10,30 +10,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmos.agent import tool_names
 from llmos.agent.servers_config import ServerSpec
 from llmos.servers import BUILTIN
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TOOL_TIMEOUT_S = 60.0
+
 
 @dataclass(frozen=True)
 class ToolInfo:
-    server: str
-    name: str  # the server's own name for the tool
-    exposed: str  # the name offered to the model (namespaced when two servers collide)
+    server: str  # the real server: the key of its config entry (rules and approvals match this …)
+    name: str  # … and the server's own name for the tool, never the exposed one
+    exposed: str  # the name offered to the model (see tool_names: sanitised, namespaced on collision)
     description: str
     input_schema: dict[str, Any]
     annotations: dict[str, Any]  # camelCase hints as the server sent them
-    builtin: bool  # annotations from built-in servers are trusted; third-party ones are only hints
+    builtin: bool
+    trusted: bool = False  # annotations are believed: built-ins, and servers with `trust_annotations: true`
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # the tool's MCP `_meta`
 
     @property
     def qualified(self) -> str:
+        """For display. Ambiguous when names hold dots: match on ``identity`` instead."""
         return f"{self.server}.{self.name}"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """(server, tool) as the server itself knows them."""
+        return self.server, self.name
 
     @property
     def read_only(self) -> bool:
@@ -51,6 +61,7 @@ class ToolOutcome:
     text: str  # what the model reads
     structured: dict[str, Any] | None = None
     duration_s: float = 0.0
+    timed_out: bool = False
 
 
 @dataclass
@@ -66,12 +77,16 @@ class _Connection:
 
 
 class McpHost:
-    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0, cache: Any = None):
-        """``cache``: a ToolCache; built-in servers found in it are connected in the background."""
+    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0, cache: Any = None,
+                 tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S):
+        """``cache``: a ToolCache; built-in servers found in it are connected in the background.
+        ``tool_timeout_s``: how long one tool call may take before llmos stops waiting for it."""
         self._connections = {s.name: _Connection(s) for s in specs}
         self._timeout = connect_timeout_s
+        self._tool_timeout = tool_timeout_s
         self._cache = cache
         self.tools: dict[str, ToolInfo] = {}  # exposed name -> tool
+        self.warnings: list[str] = []  # tool names that collided or could not be offered
         self._started: asyncio.Task | None = None
         self._deferred: list[_Connection] = []  # offered from the cache, not connected yet
 
@@ -135,7 +150,7 @@ class McpHost:
             await asyncio.wait_for(asyncio.shield(connected), self._timeout)
             conn.tools = [_tool_record(t) for t in (await conn.client.list_tools()).tools]
             conn.error = None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             conn.error = f"did not start within {self._timeout:g}s"
             conn.stop.set()
         except Exception as exc:  # a broken server is reported in one line; the others keep working
@@ -160,16 +175,18 @@ class McpHost:
             conn.client = None
 
     def _index_tools(self) -> None:
-        seen: dict[str, int] = {}
-        for conn in self._connections.values():
-            for t in conn.tools:
-                seen[t["name"]] = seen.get(t["name"], 0) + 1
+        records = {tool_names.Entry(c.spec.name, t["name"], c.spec.builtin): (c.spec, t)
+                   for c in self._connections.values() for t in c.tools}
+        exposed, warnings = tool_names.assign(list(records))
+        for message in warnings:
+            if message not in self.warnings:
+                log.warning("%s", message)
+                self.warnings.append(message)
         tools = {}
-        for conn in self._connections.values():
-            for t in conn.tools:
-                exposed = t["name"] if seen[t["name"]] == 1 else _safe(f"{conn.spec.name}_{t['name']}")
-                tools[exposed] = ToolInfo(conn.spec.name, t["name"], exposed, t["description"], t["input_schema"],
-                                          t["annotations"], conn.spec.builtin)
+        for entry, name in exposed.items():
+            spec, t = records[entry]
+            tools[name] = ToolInfo(spec.name, t["name"], name, t["description"], t["input_schema"], t["annotations"],
+                                   spec.builtin, spec.builtin or spec.trust_annotations, dict(t.get("meta") or {}))
         self.tools = tools
 
     async def aclose(self) -> None:
@@ -201,11 +218,15 @@ class McpHost:
         if conn.connecting is not None:  # offered from the cache; the server is still starting
             await asyncio.shield(conn.connecting)
         for attempt in (0, 1):
-            if conn.client is None:
-                if not await self._restart(conn):
-                    return ToolOutcome(False, f"The {tool.server} server is down ({conn.error}).")
+            if conn.client is None and not await self._restart(conn):
+                return ToolOutcome(False, f"The {tool.server} server is down ({conn.error}).")
             try:
-                result = await conn.client.call_tool(tool.name, arguments)
+                result = await asyncio.wait_for(conn.client.call_tool(tool.name, arguments), self._tool_timeout)
+            except TimeoutError:  # the server may still be working; llmos stops waiting and says so
+                log.debug("call %s timed out", tool.qualified)
+                return ToolOutcome(False, f"{tool.qualified} did not answer within {self._tool_timeout:g}s "
+                                   "(agent.tool_timeout_s); llmos stopped waiting for it.",
+                                   duration_s=time.perf_counter() - start, timed_out=True)
             except Exception as exc:  # the connection broke: restart once, retry only what cannot harm
                 log.debug("call %s failed", tool.qualified, exc_info=True)
                 conn.error = _one_line(exc)
@@ -235,7 +256,8 @@ def _tool_record(tool: Any) -> dict[str, Any]:
     """What the host keeps of a tool (also what the tool cache stores)."""
     return {"name": tool.name, "description": tool.description or "",
             "input_schema": tool.input_schema or {"type": "object"},
-            "annotations": tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}}
+            "annotations": tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {},
+            "meta": dict(tool.meta) if isinstance(tool.meta, dict) else {}}
 
 
 def _target(spec: ServerSpec) -> Any:
@@ -259,11 +281,6 @@ def _target(spec: ServerSpec) -> Any:
     from mcp.client.streamable_http import streamable_http_client
 
     return streamable_http_client(spec.url, http_client=httpx2.AsyncClient(headers=spec.headers, timeout=30))
-
-
-def _safe(name: str) -> str:
-    """Tool names the providers accept: letters, digits, _ and -, at most 64."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64]
 
 
 def _one_line(exc: BaseException) -> str:

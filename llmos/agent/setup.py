@@ -5,10 +5,11 @@ from __future__ import annotations
 from llmos.agent.audit import AuditLog
 from llmos.agent.confirm import Confirmer
 from llmos.agent.gate import Gate, parse_rules
-from llmos.agent.host import McpHost
+from llmos.agent.host import DEFAULT_TOOL_TIMEOUT_S, McpHost
 from llmos.agent.loop import Agent, AgentEvents, AgentSettings
 from llmos.agent.servers_config import server_specs
 from llmos.config import Config
+from llmos.errors import ConfigError
 from llmos.llm.router import Router
 
 
@@ -28,10 +29,18 @@ def agent_settings(config: Config, dry_run: bool = False, stream: bool = True) -
     )
 
 
+def tool_timeout(config: Config) -> float:
+    """`agent.tool_timeout_s`: how long llmos waits for one tool call (built-in or third-party)."""
+    value = config.get("agent.tool_timeout_s", DEFAULT_TOOL_TIMEOUT_S)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
+        raise ConfigError(f"agent.tool_timeout_s: expected a number of seconds above 0, got {value!r}")
+    return float(value)
+
+
 def build_agent(config: Config, router: Router, confirmer: Confirmer, events: AgentEvents | None = None,
                 dry_run: bool = False, stream: bool = True) -> Agent:
     from llmos.agent.tool_cache import ToolCache
 
-    host = McpHost(server_specs(config), cache=ToolCache())
+    host = McpHost(server_specs(config), cache=ToolCache(), tool_timeout_s=tool_timeout(config))
     gate = Gate(parse_rules(config.get("gate.rules")))
     return Agent(router, host, gate, confirmer, AuditLog(), agent_settings(config, dry_run, stream), events)

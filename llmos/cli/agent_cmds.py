@@ -19,6 +19,8 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
         host = McpHost(server_specs(load_config()))
         try:
             await host.ready()
+            for warning in host.warnings:
+                print(f"llmos: {warning}", file=sys.stderr)
             return list(host.tools.values()), host.down()
         finally:
             await host.aclose()
@@ -26,7 +28,8 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
     found, down = asyncio.run(collect())
     if json_output:
         json.dump({"tools": [{"name": t.exposed, "server": t.server, "tool": t.name, "description": t.description,
-                              "annotations": t.annotations, "builtin": t.builtin} for t in found],
+                              "annotations": t.annotations, "builtin": t.builtin, "trusted": t.trusted}
+                             for t in found],
                    "down": down}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return

@@ -69,7 +69,8 @@ SCHEMA: dict[str, Any] = {
     "mcpServers": MapOf(Field((dict,), "a server entry (command/args/env or type/url/headers)")),
     "mcp_config_file": OPT_STR,
     "agent": {"max_steps": INT, "tool_prompt_budget": INT, "tool_result_budget": INT, "all_tools_context": INT,
-              "constrained": Field((bool, str), "true, false or auto"), "system_prompt": OPT_STR},
+              "constrained": Field((bool, str), "true, false or auto"), "system_prompt": OPT_STR,
+              "tool_timeout_s": NUMBER},
     "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})")},
     # The VRAM-aware model picker; its own checks say more precisely what is wrong with a value.
     "picker": {"model": OPT_STR, "num_ctx": Field((int,), "a whole number or null", nullable=True),
