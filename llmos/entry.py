@@ -13,9 +13,13 @@ from llmos.errors import ExitStatus, LlmosError
 
 
 def main() -> None:
+    from llmos.redaction import install_log_filter
+
+    install_log_filter()
     if len(sys.argv) == 1 and "_LLMOS_COMPLETE" not in os.environ:  # completion requests come with no args
         if os.environ.get("LLMOS_DEBUG") not in (None, "", "0"):
             logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+            install_log_filter()
         from llmos.repl.app import main as shell
 
         sys.exit(guarded(shell))
@@ -64,4 +68,6 @@ def _typer_exit(exc: Exception) -> int | None:
 
 
 def _error(message: str) -> None:
-    print(f"llmos: {message}", file=sys.stderr)
+    from llmos.redaction import scrub
+
+    print(f"llmos: {scrub(message)}", file=sys.stderr)

@@ -7,34 +7,15 @@ logged. Arguments are redacted: values under secret-looking keys, and anything s
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from llmos import paths
+from llmos.redaction import redact
 
-_SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
-_SECRET_VALUES = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|"
-                            r"xox[abp]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16})\b")
-
-
-def redact(value: Any, key: str = "") -> Any:
-    if key and _SECRET_KEYS.search(key):
-        return "****"
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, str):
-        text = _SECRET_VALUES.sub("****", value)
-        for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
-            secret = os.environ.get(var)
-            if secret and len(secret) >= 8:
-                text = text.replace(secret, "****")
-        return text
-    return value
+# Re-exported: the one redaction helper knows every configured key at run time (llmos.redaction).
+__all__ = ["AuditLog", "redact"]
 
 
 class AuditLog:

@@ -57,6 +57,9 @@ def _root(
 ) -> None:
     if debug or os.environ.get("LLMOS_DEBUG") not in (None, "", "0"):
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        from llmos.redaction import install_log_filter
+
+        install_log_filter()  # API keys never reach the debug log, even inside an SDK's error text
         # The SDKs' HTTP chatter would drown llmos's own log.
         for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "anthropic", "openai"):
             logging.getLogger(noisy).setLevel(logging.INFO)

@@ -43,6 +43,8 @@ PROVIDER = {
     "num_ctx": INT,
     "context_window": INT,
     "timeout": NUMBER,
+    "idle_timeout": NUMBER,
+    "total_timeout": NUMBER,
     "headers": MapOf(STR),
     "models": MapOf(STR),
 }
