@@ -17,6 +17,9 @@ from llmos.terminal import Terminal, using
 
 
 def main() -> None:
+    from llmos.redact import install_log_filter
+
+    install_log_filter()  # API keys never reach a log line, even inside an SDK's error text
     sys.exit(run(sys.argv[1:]))
 
 
@@ -82,6 +85,9 @@ def _typer_exit(exc: Exception, terminal: Terminal) -> int | None:
     return None
 
 
+    from llmos.redact import install_log_filter
+
+    install_log_filter()  # API keys never reach a log line, even inside an SDK's error text
 def _error(terminal: Terminal, message: str) -> None:
     terminal.stderr.write(f"llmos: {message}\n")
     terminal.stderr.flush()

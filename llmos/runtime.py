@@ -49,6 +49,9 @@ def configure_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.INFO)
+    from llmos.redact import install_log_filter
+
+    install_log_filter()  # the new handler scrubs API keys too
 
 
 def open_usage_store() -> UsageStore | None:

@@ -7,6 +7,7 @@ served from 127.0.0.1: the real SDK makes real HTTP requests and parses real byt
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,14 @@ class Reply:
     chunks: list[bytes] = field(default_factory=list)  # sent one by one with chunked encoding
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # pause before each chunk (to test streaming, time-outs and cancellation)
+    # Faults, after the chunks: hold the connection open silently for stall_s (a hung provider), sending
+    # `trickle` every trickle_every_s meanwhile (a keep-alive that never ends), then either end the body
+    # properly or, with cut, drop the connection mid-body. `before_headers_s` stalls before the status line.
+    stall_s: float = 0.0
+    trickle: bytes = b""
+    trickle_every_s: float = 0.5
+    cut: bool = False
+    before_headers_s: float = 0.0
 
 
 @dataclass
@@ -56,6 +65,7 @@ class ReplayServer:
         self._routes: dict[tuple[str, str], list[Reply]] = {}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # ends every stall when the test is over
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,6 +80,8 @@ class ReplayServer:
                 path = self.path.split("?")[0]
                 server.requests.append(Recorded(self.command, path, dict(self.headers), body))
                 reply = server._next(self.command, path)
+                if reply.before_headers_s and server._stopping.wait(reply.before_headers_s):
+                    return
                 self.send_response(reply.status)
                 headers = {"content-type": "application/json", **reply.headers}
                 for k, v in headers.items():
@@ -80,12 +92,29 @@ class ReplayServer:
                     for chunk in reply.chunks:
                         if reply.delay_s:
                             time.sleep(reply.delay_s)
-                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                        self.wfile.flush()
+                        self._chunk(chunk)
+                    self._stall(reply)
+                    if reply.cut:
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client hung up (cancellation); that is a test outcome, not an error
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+            def _stall(self, reply: Reply) -> None:
+                end = time.monotonic() + reply.stall_s
+                while time.monotonic() < end and not server._stopping.is_set():
+                    pause = min(reply.trickle_every_s if reply.trickle else 0.05, end - time.monotonic())
+                    if server._stopping.wait(max(pause, 0)):
+                        return
+                    if reply.trickle:
+                        self._chunk(reply.trickle)
 
             do_GET = do_POST = do_DELETE = _handle
 
@@ -117,5 +146,6 @@ class ReplayServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()

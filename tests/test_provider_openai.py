@@ -9,6 +9,7 @@ import pytest
 from llmos.config.model import ProviderConfig
 from llmos.errors import ErrorKind, ProviderError
 from llmos.llm.messages import ChatRequest, Done, Message, TextDelta, ToolCall, ToolCallEvent, ToolSpec
+from llmos.llm.providers.base import drain
 from llmos.llm.providers.openai_chat import OpenAIChatProvider
 from tests.replay_server import Reply, ReplayServer, sse
 
@@ -142,16 +143,16 @@ def test_slow_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
         server.add("POST", "/v1/chat/completions", Reply(chunks=sse([chunk({"content": "late"}), "[DONE]"]),
                                                           delay_s=2.0))
         with pytest.raises(ProviderError) as err:
-            asyncio.run(collect(provider(server, monkeypatch, timeout=0.3),
-                                ChatRequest([Message("user", "hi")], model="m")))
-    assert err.value.kind is ErrorKind.TIMEOUT
+            asyncio.run(drain(provider(server, monkeypatch, timeout=0.3), ChatRequest([Message("user", "hi")], model="m"),
+                              lambda e: None))  # the deadlines are kept by drain, which the router reads through
+    assert err.value.kind is ErrorKind.TIMEOUT and "within 0.3s" in err.value.detail
 
 
 def test_json_schema_is_sent_as_response_format(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = {"type": "object", "properties": {"tool": {"enum": ["a", "b"]}}, "required": ["tool"]}
     with ReplayServer() as server:
         server.add("POST", "/v1/chat/completions", Reply(chunks=sse([chunk({"content": "{\"tool\": \"a\"}"}),
-                                                                     "[DONE]"])))
+                                                                     chunk({}, finish="stop"), "[DONE]"])))
         asyncio.run(collect(provider(server, monkeypatch), ChatRequest([Message("user", "x")], model="m",
                                                                        json_schema=schema)))
         body = server.requests[-1].json()

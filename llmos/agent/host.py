@@ -180,7 +180,7 @@ class McpHost:
         exposed, warnings = tool_names.assign(list(records))
         for message in warnings:
             if message not in self.warnings:
-                log.warning("%s", message)
+                log.info("%s", message)  # callers show host.warnings to the person
                 self.warnings.append(message)
         tools = {}
         for entry, name in exposed.items():

@@ -23,7 +23,7 @@ from llmos.errors import ExitStatus
 from llmos.conversation.references import is_destructive_request
 from llmos.conversation.session import TOOL_OUTPUT_MARK, ChatSession
 from llmos.llm.messages import ChatRequest, ChatResult, Message, ToolCall, ToolSpec
-from llmos.llm.router import Router
+from llmos.llm.router import IncompleteAnswer, Router
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,12 @@ class Agent:
             if step == 1:
                 self.router.warm(user_text, provider)
                 self.host.connect_deferred()  # servers known from the cache connect while the model thinks
-            chat = await self.router.chat(request, text_for_routing=user_text, provider=provider,
-                                          on_text=None if self.settings.constrained else self.events.on_text)
+            try:
+                chat = await self.router.chat(request, text_for_routing=user_text, provider=provider,
+                                              on_text=None if self.settings.constrained else self.events.on_text)
+            except IncompleteAnswer as cut:  # keep what was shown, marked, so --continue reads as the person saw it
+                session.add(Message("assistant", f"{cut.text.rstrip()} … [incomplete: {cut.detail}]"))
+                raise
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, by_name)

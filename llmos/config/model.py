@@ -30,7 +30,9 @@ class ProviderConfig:
     keep_alive: str | int = "5m"
     num_ctx: int = 4096
     context_window: int | None = None
-    timeout: float = 120.0
+    timeout: float = 120.0  # seconds to the first byte of an answer
+    idle_timeout: float = 60.0  # longest silence between two parts of a streamed answer
+    total_timeout: float = 600.0  # the whole answer
     connect_timeout: float = 3.0
     headers: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
@@ -104,7 +106,8 @@ class Config:
         out = {}
         for name, p in (self.data.get("providers") or {}).items():
             fields = {k: v for k, v in p.items() if k in ProviderConfig.__dataclass_fields__}
-            fields["timeout"] = float(fields.get("timeout", 120))
+            for key, default in (("timeout", 120), ("idle_timeout", 60), ("total_timeout", 600)):
+                fields[key] = float(fields.get(key, default))
             out[name] = ProviderConfig(name=name, connect_timeout=connect, **fields)
         return out
 

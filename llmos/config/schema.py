@@ -44,6 +44,8 @@ PROVIDER = {
     "num_ctx": INT,
     "context_window": INT,
     "timeout": NUMBER,
+    "idle_timeout": NUMBER,
+    "total_timeout": NUMBER,
     "headers": MapOf(STR),
     "models": MapOf(STR),
     # type: embedded — llmos's own engine: a GGUF file path, or a file name under the models folder

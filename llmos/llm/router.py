@@ -7,15 +7,17 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llmos.config import Config, ProviderConfig
 from llmos.errors import ErrorKind, LlmosError, NoProviderAvailable, ProviderError, UsageError
 from llmos.llm.classify import Task, classify
-from llmos.llm.messages import ChatRequest, ChatResult, Done, TextDelta, ToolCall, ToolCallEvent, Usage
+from llmos.llm.messages import (ChatRequest, ChatResult, Done, StreamEvent, TextDelta, ToolCall, ToolCallEvent,
+                                Usage)
 from llmos.llm.providers import create_provider
-from llmos.llm.providers.base import Provider
+from llmos.redact import remember_config
+from llmos.llm.providers.base import Provider, drain
 from llmos.usage.store import UsageRecord, UsageStore
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,16 @@ class _MidStreamFailure(Exception):
 
     def __init__(self, error: ProviderError):
         self.error = error
+
+
+class IncompleteAnswer(ProviderError):
+    """A provider failed after part of its answer was shown. The part is kept (``text``) and the turn is
+    marked incomplete; it is never silently completed by another provider."""
+
+    def __init__(self, error: ProviderError, text: str):
+        detail = f"{error.detail}; the answer shown is incomplete" if error.detail else "the answer shown is incomplete"
+        super().__init__(error.provider, error.kind, detail, transient=False)
+        self.text = text
 
 
 class Router:
@@ -41,6 +53,7 @@ class Router:
         self.choices: dict[tuple[str, bool], Any] = {}  # (tier, tools) -> the picker's Choice
         self._sleep = sleep
         self._clock = clock
+        remember_config(config)  # every configured key is masked wherever llmos writes text
 
     def provider(self, name: str) -> Provider:
         if name not in self._provider_configs:
@@ -204,23 +217,28 @@ class Router:
         parts: list[str] = []
         calls: list[ToolCall] = []
         done: Done | None = None
+
+        def take(event: StreamEvent) -> None:
+            nonlocal ttft, done
+            if isinstance(event, TextDelta):
+                if not event.text:  # a sign of life (e.g. a reasoning model thinking), nothing to show
+                    return
+                parts.append(event.text)
+                if on_text:
+                    on_text(event.text)
+            elif isinstance(event, ToolCallEvent):
+                calls.append(event.call)
+            elif isinstance(event, Done):
+                done = event
+            ttft = time.perf_counter() - start if ttft is None else ttft
+
         try:
-            async for event in p.chat(request):
-                if ttft is None:
-                    ttft = time.perf_counter() - start
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    if on_text:
-                        on_text(event.text)
-                elif isinstance(event, ToolCallEvent):
-                    calls.append(event.call)
-                elif isinstance(event, Done):
-                    done = event
+            await drain(p, request, take)
         except ProviderError as exc:
             log.debug("provider %s failed", p.name, exc_info=True)
             self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, exc.kind.name)
             if parts:
-                raise _MidStreamFailure(exc) from exc
+                raise _MidStreamFailure(IncompleteAnswer(exc, "".join(parts))) from exc
             raise
         except asyncio.CancelledError:
             self._record(p.name, request.model, Usage(), time.perf_counter() - start, ttft, "CANCELLED")

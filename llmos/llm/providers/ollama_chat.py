@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import ollama
 
-from llmos.errors import ErrorKind, ProviderError
+from llmos.errors import ConfigError, ErrorKind, ProviderError
 from llmos.llm.messages import ChatRequest, Done, Message, StreamEvent, TextDelta, ToolCall, ToolCallEvent, Usage
-from llmos.llm.providers.base import Provider, estimate_usage, kind_for_status, parse_arguments, single_result, unavailable
+from llmos.llm.providers.base import (HTML_ANSWER, SHAPE_ERRORS, Provider, cut_off, estimate_usage, html_body,
+                                      kind_for_status, malformed, one_line, parse_arguments, read_timeout,
+                                      single_result, text_field, unavailable)
+
+
+def _import_ollama() -> Any:
+    """The SDK builds a default client from $OLLAMA_HOST when imported, and a malformed value makes the import
+    itself fail. llmos passes the host explicitly (the config already took OLLAMA_HOST in), so import without it."""
+    saved = os.environ.pop("OLLAMA_HOST", None)
+    try:
+        import ollama as sdk
+    finally:
+        if saved is not None:
+            os.environ["OLLAMA_HOST"] = saved
+    return sdk
+
+
+ollama = _import_ollama()
 
 if TYPE_CHECKING:
     from llmos.config.model import ProviderConfig
@@ -21,42 +39,63 @@ if TYPE_CHECKING:
 class OllamaProvider(Provider):
     def __init__(self, name: str, config: ProviderConfig):
         super().__init__(name, config)
-        self._client = ollama.AsyncClient(
-            host=config.base_url,  # None: the SDK falls back to $OLLAMA_HOST, then 127.0.0.1:11434
-            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            headers=config.headers or None,
-        )
+        try:
+            self._client = ollama.AsyncClient(
+                host=config.base_url,  # None: the SDK falls back to $OLLAMA_HOST, then 127.0.0.1:11434
+                # A backstop only: the router's clock enforces first-byte, idle and total limits itself.
+                timeout=httpx.Timeout(read_timeout(config), connect=config.connect_timeout),
+                headers=config.headers or None,
+            )
+        except ValueError as exc:  # the SDK parses the host here: a malformed OLLAMA_HOST or base_url
+            where = config.base_url or os.environ.get("OLLAMA_HOST", "")
+            raise ConfigError(f"providers.{name}.base_url: {where!r} is not a usable address ({one_line(exc)}); "
+                              "set OLLAMA_HOST or base_url to something like http://127.0.0.1:11434") from None
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         try:
             if not request.stream:
                 response = await self._post(self._wire_request(request))
-                text = response.message.content or ""
+                text = text_field(self.name, response.message.content, "message.content")
                 calls = _calls(response.message)
                 async for event in single_result(text, calls, _usage(request, response, text),
                                                  response.done_reason or "stop"):
                     yield event
                 return
-            parts: list[str] = []
-            final: ollama.ChatResponse | None = None
-            # aclosing: stopping early must close the HTTP stream, or the connection stays busy.
-            async with contextlib.aclosing(await self._post(self._wire_request(request))) as stream:
-                async for chunk in stream:
-                    if chunk.message.content:  # `thinking` text of reasoning models is deliberately dropped
-                        parts.append(chunk.message.content)
-                        yield TextDelta(chunk.message.content)
-                    for call in _calls(chunk.message):  # Ollama sends each tool call whole, never in pieces
-                        yield ToolCallEvent(call)
-                    if chunk.done:
-                        final = chunk
-            text = "".join(parts)
-            yield Done(_usage(request, final, text), (final.done_reason if final else None) or "stop")
+            async for event in self._stream(request):
+                yield event
         except ollama.ResponseError as exc:
             # status -1: an {"error": ...} line after the stream began, i.e. the runner failed mid-answer.
             status = exc.status_code if exc.status_code > 0 else 500
             raise ProviderError(self.name, kind_for_status(status, str(exc.error)), _detail(exc)) from exc
+        except ProviderError:
+            raise
         except Exception as exc:
             raise self._transport_error(exc) from exc
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        parts: list[str] = []
+        final: Any = None
+        # aclosing: stopping early must close the HTTP stream, or the connection stays busy.
+        async with contextlib.aclosing(await self._post(self._wire_request(request))) as stream:
+            try:
+                async for chunk in stream:
+                    # `thinking` text of reasoning models is deliberately dropped, but it is a sign of life:
+                    # an empty delta keeps the router's idle clock from firing while the model thinks.
+                    text = text_field(self.name, chunk.message.content, "message.content")
+                    calls = _calls(chunk.message)  # Ollama sends each tool call whole, never in pieces
+                    if text or not (calls or chunk.done):
+                        parts.append(text)
+                        yield TextDelta(text)
+                    for call in calls:
+                        yield ToolCallEvent(call)
+                    if chunk.done:
+                        final = chunk
+            except (httpx.TransportError, ConnectionError) as exc:  # dropped while streaming
+                raise cut_off(self.name, one_line(exc)) from exc
+        text = "".join(parts)
+        if final is None:  # a complete answer always ends with a "done": true line
+            raise cut_off(self.name, f"the stream ended before its last line, after {len(text)} characters")
+        yield Done(_usage(request, final, text), final.done_reason or "stop")
 
     async def list_models(self) -> list[str]:
         try:
@@ -105,11 +144,17 @@ class OllamaProvider(Provider):
         if isinstance(exc, httpx.ConnectTimeout):  # nothing answered the connect: unreachable, not slow
             return unavailable(self.name, exc)
         if isinstance(exc, httpx.TimeoutException):
-            return ProviderError(self.name, ErrorKind.TIMEOUT, f"no answer within {self.config.timeout:g}s")
+            return ProviderError(self.name, ErrorKind.TIMEOUT, f"no answer within {read_timeout(self.config):g}s")
         if isinstance(exc, (ConnectionError, httpx.HTTPError)):
             return unavailable(self.name, exc)
-        if isinstance(exc, ValueError):  # unparseable JSON or an unexpected shape: not an Ollama server?
-            return ProviderError(self.name, ErrorKind.UNAVAILABLE, f"malformed response: {str(exc)[:200]}")
+        if isinstance(exc, json.JSONDecodeError) and html_body(None, exc.doc):
+            return malformed(self.name, HTML_ANSWER)
+        if isinstance(exc, json.JSONDecodeError):
+            return malformed(self.name, f"a line is not valid JSON ({exc.msg} at column {exc.colno})")
+        if isinstance(exc, ValueError):  # an unexpected shape (the SDK's model rejected it): not an Ollama server?
+            return malformed(self.name, f"a line has an unexpected shape ({one_line(exc, 120)})")
+        if isinstance(exc, SHAPE_ERRORS):
+            return malformed(self.name, f"a line has an unexpected shape ({type(exc).__name__})")
         raise exc  # a bug of ours, not a provider failure: let it surface as itself
 
 
@@ -132,14 +177,14 @@ def _wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
     return out
 
 
-def _calls(message: ollama.Message) -> list[ToolCall]:
+def _calls(message: Any) -> list[ToolCall]:
     # The SDK keeps no call id, so make one; unique, because conversations outlive one answer and
     # another provider (Anthropic) may later reject duplicate ids in the history.
     return [parse_arguments(tc.function.name, dict(tc.function.arguments or {}),
                             f"call_{uuid.uuid4().hex[:12]}") for tc in message.tool_calls or ()]
 
 
-def _usage(request: ChatRequest, final: ollama.ChatResponse | None, text: str) -> Usage:
+def _usage(request: ChatRequest, final: Any, text: str) -> Usage:
     if final is None or final.eval_count is None:
         return estimate_usage(request.messages, text)
     if final.prompt_eval_count is None:  # Ollama omits it when the whole prompt came from its cache
@@ -147,8 +192,8 @@ def _usage(request: ChatRequest, final: ollama.ChatResponse | None, text: str) -
     return Usage(final.prompt_eval_count, final.eval_count)
 
 
-def _detail(exc: ollama.ResponseError) -> str:
-    first = str(exc.error).splitlines()[0][:200] if exc.error else ""
+def _detail(exc: Any) -> str:
+    first = (HTML_ANSWER if html_body(None, str(exc.error)) else one_line(str(exc.error))) if exc.error else ""
     if exc.status_code <= 0:  # an error line inside a 200 stream has no status of its own
         return first or "error while streaming"
     return f"HTTP {exc.status_code}: {first}" if first else f"HTTP {exc.status_code}"
