@@ -18,7 +18,7 @@ def ask(text: str, *, provider: str | None = None, model: str | None = None, str
     """Answer ``text``; return the exit status (4 when an action was refused)."""
     config, router = build_router({"router.default_provider": provider, "router.model": model})
     if not tools:
-        result = asyncio.run(_chat_only(router, text, stream, json_output))
+        result = asyncio.run(_chat_only(router, text, stream and config.performance.streaming, json_output))
         _report(result, json_output, [], False)
         return ExitStatus.OK
     return asyncio.run(_with_tools(config, router, text, provider, json_output, yes, allow or [], dry_run, stream,
