@@ -19,6 +19,8 @@ def agent_settings(config: Config, dry_run: bool = False, stream: bool = True,
 
     a = config.section("agent")
     provider, model = router.first_route("") if router is not None else (None, "")
+    if provider is not None:  # auto is decided once per run, for the model of the default tier
+        model = config.router.model or provider.model_for("default") or model
     window = router.context_window(provider) if router is not None and provider is not None else None
     return AgentSettings(
         max_steps=a["max_steps"],

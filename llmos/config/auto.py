@@ -3,7 +3,8 @@
 Constrained mode (one JSON decision per step, grammar-enforced) is what makes tiny models usable; larger
 models do better with native tool calls. auto is therefore constrained for the embedded engine and for
 small local models: a model name that says at most 1.5B parameters (``qwen2.5:0.5b``, ``SmolLM2-135M``,
-``deepseek-r1:1.5b``), or a context window of 2048 tokens or less. Cloud models never are.
+``deepseek-r1:1.5b``), or a context window of 2048 tokens or less. Cloud models never are. It is decided
+once per run (agent/setup.py), for the provider that will answer first and the model of its default tier.
 """
 
 from __future__ import annotations
