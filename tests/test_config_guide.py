@@ -141,3 +141,9 @@ def test_a_provider_named_after_its_kind_needs_no_type(isolated_home: Path) -> N
     write_user_config(isolated_home, "providers:\n  anthropic:\n    default_model: claude-haiku-4-5\n")
     provider = load_config(environ={}).providers()["anthropic"]
     assert provider.type == "anthropic" and provider.model_for("fast") == "claude-haiku-4-5"
+
+
+def test_readme_shows_the_same_two_files() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in ("llm-config.yaml", "llm.yaml"):
+        assert "```yaml\n" + (GUIDE / name).read_text(encoding="utf-8") + "```" in readme, name
