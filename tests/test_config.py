@@ -111,7 +111,7 @@ def test_unknown_keys_are_warned_about_not_ignored(isolated_home: Path) -> None:
 
 def test_environment_values_are_typed_and_checked() -> None:
     assert load_config(environ={"LLMOS_ROUTER__LOCAL_FIRST": "false"}).router.local_first is False
-    with pytest.raises(ConfigError, match="environment: router.max_retries: expected a whole number"):
+    with pytest.raises(ConfigError, match=r"environment \(LLMOS_ROUTER__MAX_RETRIES\): router.max_retries: expected a whole number"):
         load_config(environ={"LLMOS_ROUTER__MAX_RETRIES": "many"})
 
 
@@ -239,4 +239,15 @@ def test_unknown_default_or_fallback_provider_names_file_and_line(isolated_home:
         load_config(environ={})
     path = write_user_config(isolated_home, "router:\n  fallback_provider: nope\n")
     with pytest.raises(ConfigError, match=rf"{path}:2: router.fallback_provider: unknown provider 'nope'"):
+        load_config(environ={})
+
+
+def test_garbage_ollama_host_is_a_config_error_naming_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"environment \(OLLAMA_HOST\): providers.ollama.base_url: not a valid URL"):
+        load_config(environ={"OLLAMA_HOST": "::garbage::"})
+
+
+def test_base_url_must_be_a_url(isolated_home: Path) -> None:
+    path = write_user_config(isolated_home, "providers:\n  ollama:\n    base_url: localhost:99999\n")
+    with pytest.raises(ConfigError, match=rf"{path}:3: providers.ollama.base_url: expected an http"):
         load_config(environ={})

@@ -61,7 +61,8 @@ def load_config(flags: dict[str, Any] | None = None, environ: dict[str, str] | N
 def _where(layer: Layer, dotted: str) -> str:
     line = layer.lines.get(dotted)
     if layer.name == "env":
-        return "environment: "
+        var = layer.variables.get(dotted)
+        return f"environment ({var}): " if var else "environment: "
     if layer.name == "flag":
         return "command line: "
     return f"{layer.source}:{line}: " if line else f"{layer.source}: "

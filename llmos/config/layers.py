@@ -20,6 +20,7 @@ class Layer:
     lines: dict[str, int] = field(default_factory=dict)  # dotted key -> line in source
     renamed: dict[str, str] = field(default_factory=dict)  # internal key -> the guide's key as written
     warnings: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)  # env layer: dotted key -> the variable that set it
 
 
 def read_yaml_layer(name: str, path: Path) -> Layer | None:
@@ -60,6 +61,7 @@ def env_layer(environ: dict[str, str] | None = None) -> Layer:
     environ = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = {}
     names: list[str] = []
+    variables: dict[str, str] = {}
     for var, value in sorted(environ.items()):
         if var in _ENV_SHORTCUTS:
             dotted = _ENV_SHORTCUTS[var]
@@ -71,8 +73,12 @@ def env_layer(environ: dict[str, str] | None = None) -> Layer:
             continue
         set_dotted(data, dotted, parsed)
         names.append(var)
+        variables[dotted] = var
     renamed, warnings = translate(data, {})
-    return Layer("env", data, ", ".join(names), {}, renamed, warnings)
+    for internal, written in renamed.items():
+        if written in variables:
+            variables[internal] = variables[written]
+    return Layer("env", data, ", ".join(names), {}, renamed, warnings, variables)
 
 
 def _scalar(var: str, value: str) -> Any:
@@ -85,7 +91,7 @@ def _scalar(var: str, value: str) -> Any:
 def _ollama_host_url(value: str) -> str:
     """OLLAMA_HOST may be ``host:port`` or ``0.0.0.0``; Ollama's own client accepts both, so do we."""
     if "://" in value:
-        return value
+        return value  # checked like any base_url (schema.url_problem)
     host = value or "127.0.0.1"
     if host.startswith("0.0.0.0"):
         host = "127.0.0.1" + host[len("0.0.0.0"):]

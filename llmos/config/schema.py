@@ -6,8 +6,10 @@ keys are free (provider names, model names) and whose values share one shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Field:
     item: Field | None = None  # for lists: the shape of each item
     minimum: float | None = None  # numbers: the smallest value that makes sense
     positive: bool = False  # numbers: must be above the minimum, not equal to it
+    validate: Callable[[Any], str | None] | None = None  # a further check: the problem, or None
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,26 @@ OPT_SIZE = Field((int,), "a whole number or null", nullable=True, minimum=0)
 SECONDS = Field((int, float), "a number of seconds", minimum=0, positive=True)
 AMOUNT = Field((int, float), "a number", minimum=0)
 
+def url_problem(value: Any) -> str | None:
+    """Why ``value`` is not an http(s) URL a client can connect to, or None."""
+    try:
+        parts = urlsplit(str(value))
+        port = parts.port  # raises for a port that is not a number
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected an http:// or https:// URL with a host"
+    return None if port is None or 0 < port < 65536 else "the port must be 1-65535"
+
+
+URL = Field((str,), "a URL or null", nullable=True, validate=url_problem)
+
 PROVIDER_TYPES = ("ollama", "anthropic", "openai", "openai-compatible")
 
 PROVIDER = {
     "type": Field((str,), "one of " + ", ".join(PROVIDER_TYPES), choices=PROVIDER_TYPES),
     "enabled": BOOL,
-    "base_url": OPT_STR,
+    "base_url": URL,
     "api_key_env": OPT_STR,
     "keep_alive": DURATION,
     "num_ctx": COUNT,
@@ -138,6 +155,10 @@ def _check_field(value: Any, field: Field, path: str) -> list[Problem]:
         if too_small:
             bound = f"above {field.minimum:g}" if field.positive else f"at least {field.minimum:g}"
             return [Problem(path, f"must be {bound}, got {value!r}", True)]
+    if field.validate is not None:
+        problem = field.validate(value)
+        if problem:
+            return [Problem(path, f"{problem}, got {value!r}", True)]
     if field.item is not None:
         problems: list[Problem] = []
         for i, item in enumerate(value):

@@ -127,7 +127,14 @@ def test_numbers_out_of_range_name_file_line_and_key(isolated_home: Path, text: 
 def test_a_negative_number_in_the_environment_is_refused_too(isolated_home: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "llmos", "config", "show"], capture_output=True, text=True,
                          timeout=60, env={**os.environ, "LLMOS_PERFORMANCE__TIMEOUT": "-1"})
-    assert_refused(out, "environment: performance.timeout: must be above 0")
+    assert_refused(out, "environment (LLMOS_PERFORMANCE__TIMEOUT): performance.timeout: must be above 0")
+
+
+@pytest.mark.parametrize("host", ["::garbage::", "http://[::1", "http://h:notaport", "h:70000"])
+def test_garbage_ollama_host_is_refused_by_name(isolated_home: Path, host: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "llmos", "run", "hi"], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "OLLAMA_HOST": host}, stdin=subprocess.DEVNULL)
+    assert_refused(out, "environment (OLLAMA_HOST): providers.ollama.base_url")
 
 
 def test_mcp_config_file_that_is_a_directory(isolated_home: Path, tmp_path: Path) -> None:
@@ -160,3 +167,48 @@ def test_unreadable_config_is_named(isolated_home: Path) -> None:
         target = write_user_config(isolated_home, "router: {}\n")
         target.chmod(0)
     assert_refused(config_show(), str(target), "cannot read config file")
+
+
+def _any_yaml_value():
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+                        st.text(max_size=12))
+    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                        max_leaves=8)
+
+
+def test_any_value_at_any_documented_key_is_loaded_or_refused_cleanly(isolated_home: Path) -> None:
+    """Whatever a file puts at a documented key, loading ends in a Config or a ConfigError — nothing else."""
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from llmos.config import default_config_text, load_config
+    from llmos.errors import ConfigError
+
+    documented = yaml.safe_load(default_config_text())
+    keys = [f"{section}.{key}" for section, body in documented.items() if isinstance(body, dict) for key in body]
+    keys += ["providers.claude.models", "providers.ollama.default_model", "models.ollama", "models",
+             "preferences.default_provider", "preferences.always_stream", "router.fallback_provider",
+             "providers.claude.headers", "context.max_tokens", "performance.concurrent_tools"]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from(keys), _any_yaml_value())
+    def check(dotted: str, value: object) -> None:
+        tree: dict = {}
+        node = tree
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+        write_user_config(isolated_home, yaml.safe_dump(tree))
+        try:
+            config = load_config(environ={})
+        except ConfigError:
+            return
+        config.providers()  # the typed views work on whatever was accepted
+        config.router, config.context, config.performance  # noqa: B018
+
+    check()
