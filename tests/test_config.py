@@ -111,7 +111,8 @@ def test_unknown_keys_are_warned_about_not_ignored(isolated_home: Path) -> None:
 
 def test_environment_values_are_typed_and_checked() -> None:
     assert load_config(environ={"LLMOS_ROUTER__LOCAL_FIRST": "false"}).router.local_first is False
-    with pytest.raises(ConfigError, match=r"environment \(LLMOS_ROUTER__MAX_RETRIES\): router.max_retries: expected a whole number"):
+    expected = r"environment \(LLMOS_ROUTER__MAX_RETRIES\): router.max_retries: expected a whole number"
+    with pytest.raises(ConfigError, match=expected):
         load_config(environ={"LLMOS_ROUTER__MAX_RETRIES": "many"})
 
 
