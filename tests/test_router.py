@@ -181,3 +181,11 @@ def test_configured_default_that_is_down_falls_back_through_the_chain(isolated_h
                                                      "  fallback_chain: [dead, local]\n"))
         result = ask(Router(load_config()))
     assert result.text == "hi" and result.provider == "local" and result.fallback_from == ["dead"]
+
+
+def test_llmos_provider_variable_pins_like_the_flag(isolated_home: Path) -> None:
+    config = load_config(environ={"LLMOS_PROVIDER": "claude"})
+    assert config.origins["router.default_provider"].written_as == "LLMOS_PROVIDER"
+    assert Router(config).order(Task.SIMPLE) == ["claude"]
+    preferred = load_config(environ={"LLMOS_PREFERENCES__DEFAULT_PROVIDER": "claude"})
+    assert Router(preferred).order(Task.SIMPLE) == ["claude", "ollama", "openai"]

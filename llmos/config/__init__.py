@@ -44,6 +44,8 @@ def load_config(flags: dict[str, Any] | None = None, environ: dict[str, str] | N
         errors: list[str] = []
         for problem in check(layer.data):
             written = layer.renamed.get(problem.path)
+            if written == layer.variables.get(problem.path):
+                written = None  # a variable: _where names it
             key = f"{written} (= {problem.path})" if written else problem.path
             text = f"{_where(layer, problem.path)}{key}: {problem.message}"
             (errors if problem.fatal else warnings).append(text)

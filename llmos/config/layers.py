@@ -75,6 +75,8 @@ def env_layer(environ: dict[str, str] | None = None) -> Layer:
         names.append(var)
         variables[dotted] = var
     renamed, warnings = translate(data, {})
+    # Variables with a meaning of their own are shown as the key that set the value (LLMOS_PROVIDER pins).
+    renamed.update({dotted: var for dotted, var in variables.items() if var in _ENV_SHORTCUTS})
     for internal, written in renamed.items():
         if written in variables:
             variables[internal] = variables[written]

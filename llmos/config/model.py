@@ -136,7 +136,7 @@ class Config:
             default_provider=r.get("default_provider"),
             fallback_provider=r.get("fallback_provider"),
             model=r.get("model"),
-            pinned=origin is not None and origin.layer == "flag",
+            pinned=_pinned(origin),
             verbose=bool(self.get("preferences.verbose_output")),
         )
 
@@ -169,6 +169,13 @@ class Config:
     def pricing(self, model: str) -> tuple[float, float] | None:
         price = (self.data.get("pricing") or {}).get(model)
         return (float(price.get("input", 0)), float(price.get("output", 0))) if price else None
+
+
+def _pinned(origin: Origin | None) -> bool:
+    """--provider (a flag) and LLMOS_PROVIDER pin one provider; a provider named in a file is a preference."""
+    if origin is None:
+        return False
+    return origin.layer == "flag" or (origin.layer == "env" and origin.written_as == "LLMOS_PROVIDER")
 
 
 _TYPE_KEYS = ("keep_alive", "num_ctx")  # settings of a provider type (how to drive an Ollama), not of a server
