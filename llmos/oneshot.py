@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 from llmos.errors import ExitStatus, NoProviderAvailable
@@ -18,6 +19,8 @@ def ask(text: str, options: Options, *, tools: bool = True, terminal: Terminal |
     """Answer ``text``; return the exit status (4 when an action was refused or skipped)."""
     terminal = terminal or current()
     config, router = open_router(options, terminal)
+    if not config.performance.streaming:  # performance.streaming / preferences.always_stream: the default
+        options = replace(options, stream=False)
     try:
         if not tools:
             result = asyncio.run(_chat_only(router, text, options, terminal))

@@ -115,7 +115,7 @@ providers:
     out = llmos("config", "show", "--json", env={"BOX_KEY": "sk-should-never-print", "LLMOS_ROUTER__HEALTH_TTL_S": "9"})
     assert out.returncode == 0, out.stderr
     shown = json.loads(out.stdout)
-    assert shown["router.max_retries"] == {"value": 4, "origin": f"user ({path}:2)"}
+    assert (shown["router.max_retries"]["value"], shown["router.max_retries"]["origin"]) == (4, f"user ({path}:2)")
     assert shown["router.health_ttl_s"]["origin"].startswith("env")
     assert shown["router.local_first"]["origin"] == "default"
     assert shown["providers.box.api_key_env"]["value"] == "BOX_KEY (set)"

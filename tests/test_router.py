@@ -157,3 +157,35 @@ def test_a_provider_that_just_failed_is_tried_last(isolated_home: Path) -> None:
             await router.aclose()
             return order_after
         assert asyncio.run(twice()) == ["alive", "dead"]
+
+
+def test_configured_default_provider_is_a_preference_not_a_pin(isolated_home: Path) -> None:
+    write_user_config(isolated_home, "router:\n  default_provider: openai\n  fallback_provider: claude\n")
+    router = Router(load_config())
+    assert router.order(Task.SIMPLE) == ["openai", "claude", "ollama"]
+    assert router.order(Task.SIMPLE, provider="ollama") == ["ollama"]  # /provider or --provider pins
+
+
+def test_provider_flag_pins_even_without_the_explicit_argument(isolated_home: Path) -> None:
+    # `llmos run --provider X` also reaches code that does not pass the provider along (compaction).
+    router = Router(load_config(flags={"router.default_provider": "claude"}))
+    assert router.order(Task.SIMPLE) == ["claude"]
+
+
+def test_configured_default_that_is_down_falls_back_through_the_chain(isolated_home: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    with ReplayServer() as server:
+        server.add("POST", "/v1/chat/completions", Reply(chunks=completion_chunks("hi")))
+        write_user_config(isolated_home, only(compatible("dead", dead), compatible("local", server.url + "/v1"),
+                                              router="router:\n  default_provider: dead\n"
+                                                     "  fallback_chain: [dead, local]\n"))
+        result = ask(Router(load_config()))
+    assert result.text == "hi" and result.provider == "local" and result.fallback_from == ["dead"]
+
+
+def test_llmos_provider_variable_pins_like_the_flag(isolated_home: Path) -> None:
+    config = load_config(environ={"LLMOS_PROVIDER": "claude"})
+    assert config.origins["router.default_provider"].written_as == "LLMOS_PROVIDER"
+    assert Router(config).order(Task.SIMPLE) == ["claude"]
+    preferred = load_config(environ={"LLMOS_PREFERENCES__DEFAULT_PROVIDER": "claude"})
+    assert Router(preferred).order(Task.SIMPLE) == ["claude", "ollama", "openai"]

@@ -41,7 +41,7 @@ class AgentSettings:
     offer_all_tools: bool = False  # offer every tool whatever the context
     all_tools_context: int = 64_000  # models with at least this much context see every tool
     constrained: bool = False  # ask for one JSON decision per step instead of native tool calls
-    concurrent_tools: bool = True
+    concurrent_tools: int = 4  # performance.concurrent_tools: read-only calls of one step run this many at once
     stream: bool = True
     system_prompt: str | None = None  # a template overriding the built-in one
 
@@ -216,11 +216,16 @@ class Agent:
 
     async def _run_calls(self, calls: list[ToolCall], by_name: dict[str, ToolInfo], retried: set[str]) -> list[ToolRun]:
         # Independent read-only calls may run together; anything that asks or changes things runs in order.
-        parallel = self.settings.concurrent_tools and len(calls) > 1 and all(
+        parallel = self.settings.concurrent_tools > 1 and len(calls) > 1 and all(
             (t := by_name.get(c.name)) is not None and t.read_only
             and self.gate.judge(t, c.arguments).decision is Decision.ALLOW for c in calls)
         if parallel:
-            return list(await asyncio.gather(*(self._run_one(c, by_name, retried) for c in calls)))
+            slots = asyncio.Semaphore(self.settings.concurrent_tools)
+
+            async def bounded(call: ToolCall) -> ToolRun:
+                async with slots:
+                    return await self._run_one(call, by_name, retried)
+            return list(await asyncio.gather(*(bounded(c) for c in calls)))
         return [await self._run_one(c, by_name, retried) for c in calls]
 
     async def _run_one(self, call: ToolCall, by_name: dict[str, ToolInfo], retried: set[str]) -> ToolRun:

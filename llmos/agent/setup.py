@@ -14,17 +14,23 @@ from llmos.errors import ConfigError
 from llmos.llm.router import Router
 
 
-def agent_settings(config: Config, stream: bool = True) -> AgentSettings:
-    a = config.get("agent") or {}
-    constrained = a.get("constrained", False)
+def agent_settings(config: Config, stream: bool = True, router: Router | None = None) -> AgentSettings:
+    """Settings from the merged config (the documented YAML holds every default)."""
+    from llmos.config.auto import constrained
+
+    a = config.section("agent")
+    provider, model = router.first_route("") if router is not None else (None, "")
+    if provider is not None:  # auto is decided once per run, for the model of the default tier
+        model = config.router.model or provider.model_for("default") or model
+    window = router.context_window(provider) if router is not None and provider is not None else None
     return AgentSettings(
-        max_steps=a.get("max_steps", 8),
-        tool_prompt_budget=a.get("tool_prompt_budget", 900),
-        tool_result_budget=a.get("tool_result_budget", 1500),
-        all_tools_context=a.get("all_tools_context", 64_000),
-        constrained=constrained is True,
-        concurrent_tools=config.get("performance.concurrent_tools", True),
-        stream=stream,
+        max_steps=a["max_steps"],
+        tool_prompt_budget=a["tool_prompt_budget"],
+        tool_result_budget=a["tool_result_budget"],
+        all_tools_context=a["all_tools_context"],
+        constrained=constrained(a["constrained"], provider, model, window),
+        concurrent_tools=config.performance.concurrent_tools,
+        stream=stream and config.performance.streaming,
         system_prompt=a.get("system_prompt"),
     )
 
@@ -44,4 +50,4 @@ def build_agent(config: Config, router: Router, confirmer: Confirmer, events: Ag
     host = McpHost(server_specs(config), cache=ToolCache(), tool_timeout_s=tool_timeout(config))
     gate = Gate(parse_rules(config.get("gate.rules")))
     authorizer = Authorizer(gate, confirmer, AuditLog(), dry_run=dry_run)
-    return Agent(router, host, authorizer, agent_settings(config, stream), events)
+    return Agent(router, host, authorizer, agent_settings(config, stream, router), events)

@@ -16,8 +16,11 @@ USER_TEMPLATE = """\
 # The full list of keys, with comments, is in the built-in defaults (etc/llm-os/llm-config.yaml).
 #
 # router:
+#   default_provider: claude          # tried first; the others follow if it fails (--provider pins one)
 #   local_first: true
 #   fallback_chain: [ollama, claude, openai]
+#
+# The LLM-OS integration guide's keys work too (preferences.default_provider, models.ollama.default, …).
 #
 # providers:
 #   ollama:

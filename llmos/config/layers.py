@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from llmos.config import yaml_file
+from llmos.config.aliases import translate
 from llmos.errors import ConfigError
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -20,47 +18,32 @@ class Layer:
     data: dict[str, Any]
     source: str = ""  # file path or variable names, for messages
     lines: dict[str, int] = field(default_factory=dict)  # dotted key -> line in source
+    renamed: dict[str, str] = field(default_factory=dict)  # internal key -> the guide's key as written
+    warnings: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)  # env layer: dotted key -> the variable that set it
 
 
 def read_yaml_layer(name: str, path: Path) -> Layer | None:
     """The layer in ``path``, or None when the file does not exist. Bad YAML raises ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
-    return parse_yaml_layer(name, text, str(path))
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    return parse_yaml_layer(name, yaml_file.decode(raw, str(path)), str(path))
 
 
 def parse_yaml_layer(name: str, text: str, source: str) -> Layer:
-    try:
-        data = yaml.load(text, Loader=_Loader)
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    data, lines = yaml_file.load(text, source)
     if data is None:
         return Layer(name, {}, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: the top level must be a mapping of sections (providers:, router:, …)")
-    lines: dict[str, int] = {}
-    _collect_lines(node, "", lines)
-    return Layer(name, data, source, lines)
-
-
-def _collect_lines(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[path] = key_node.start_mark.line + 1
-            _collect_lines(value_node, path, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[f"{prefix}[{i}]"] = item.start_mark.line + 1
-            _collect_lines(item, f"{prefix}[{i}]", out)
+    renamed, warnings = translate(data, lines)
+    return Layer(name, data, source, lines, renamed, [f"{source}: {w}" for w in warnings])
 
 
 ENV_PREFIX = "LLMOS_"
@@ -78,6 +61,7 @@ def env_layer(environ: dict[str, str] | None = None) -> Layer:
     environ = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = {}
     names: list[str] = []
+    variables: dict[str, str] = {}
     for var, value in sorted(environ.items()):
         if var in _ENV_SHORTCUTS:
             dotted = _ENV_SHORTCUTS[var]
@@ -89,20 +73,27 @@ def env_layer(environ: dict[str, str] | None = None) -> Layer:
             continue
         set_dotted(data, dotted, parsed)
         names.append(var)
-    return Layer("env", data, ", ".join(names))
+        variables[dotted] = var
+    renamed, warnings = translate(data, {})
+    # Variables with a meaning of their own are shown as the key that set the value (LLMOS_PROVIDER pins).
+    renamed.update({dotted: var for dotted, var in variables.items() if var in _ENV_SHORTCUTS})
+    for internal, written in renamed.items():
+        if written in variables:
+            variables[internal] = variables[written]
+    return Layer("env", data, ", ".join(names), {}, renamed, warnings, variables)
 
 
 def _scalar(var: str, value: str) -> Any:
     try:
-        return yaml.load(value, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"environment variable {var}: cannot read {value!r} as a value") from exc
+        return yaml_file.load(value, f"environment variable {var}")[0]
+    except ConfigError:
+        raise ConfigError(f"environment variable {var}: cannot read {value!r} as a value") from None
 
 
 def _ollama_host_url(value: str) -> str:
     """OLLAMA_HOST may be ``host:port`` or ``0.0.0.0``; Ollama's own client accepts both, so do we."""
     if "://" in value:
-        return value
+        return value  # checked like any base_url (schema.url_problem)
     host = value or "127.0.0.1"
     if host.startswith("0.0.0.0"):
         host = "127.0.0.1" + host[len("0.0.0.0"):]

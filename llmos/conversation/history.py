@@ -56,8 +56,9 @@ class Conversation:
             parts.append("Keep in mind:\n" + "\n".join(f"- {p}" for p in self.pinned))
         return [Message("user", "\n\n".join(parts)), Message("assistant", "Understood.")] if parts else []
 
-    def fit(self, budget: int, counter: TokenCounter) -> list[Message]:
-        """The notes and the newest whole exchanges that fit in ``budget`` tokens (system prompt excluded)."""
+    def fit(self, budget: int, counter: TokenCounter, max_messages: int | None = None) -> list[Message]:
+        """The notes and the newest whole exchanges that fit in ``budget`` tokens (system prompt excluded)
+        and, beyond the latest exchange, in ``max_messages`` messages (context.keep_messages)."""
         notes = self.notes()
         used = sum(counter.count_message(m) for m in notes)
         ranges = self.exchanges()
@@ -69,6 +70,8 @@ class Conversation:
             if used + cost > budget:
                 if position == 0:  # the latest exchange is the request itself: it must be sent whole
                     raise RequestTooLarge(used + cost, budget)
+                break
+            if position > 0 and max_messages is not None and len(self.messages) - start > max_messages:
                 break
             used += cost
             kept_from = start

@@ -68,6 +68,8 @@ class ChatSession:
         config, model = router.first_route(text, provider)
         window = (router.context_window(config, classify(text).tier) or DEFAULT_WINDOWS.get(config.type, 8192)
                   if config else 8192)
+        cap = router.config.context.max_tokens  # context.max_tokens: the smaller of it and the model's wins
+        window = min(window, cap) if cap else window
         return window, self.counter(config.type if config else "", model)
 
     def budget(self, router: Router, text: str, provider: str | None, system: str, tool_tokens: int
@@ -86,7 +88,7 @@ class ChatSession:
         """The history to send: compacted when it grows past the threshold, trimmed to fit in any case."""
         if await compact(self.conversation, router, counter, budget) and self.store is not None:
             self.store.record_summary(self.conversation.summary)
-        return self.conversation.fit(budget, counter)
+        return self.conversation.fit(budget, counter, router.config.context.keep_messages)
 
     def learn(self, counter: TokenCounter, sent: list[Message], result: ChatResult, extra_tokens: int) -> None:
         if not result.usage.estimated and result.usage.input_tokens:

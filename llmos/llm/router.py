@@ -64,21 +64,34 @@ class Router:
         return self._providers[name]
 
     def order(self, task: Task, provider: str | None = None) -> list[str]:
-        """Providers to try, best first. An explicit provider (flag or config) is the only one tried."""
-        provider = provider or self.config.router.default_provider
-        if provider:
-            self.provider(provider)  # validates the name
-            return [provider]
+        """Providers to try, best first. A provider named on the command line (or by /provider) is the only
+        one tried; a configured default provider is a preference: it goes first, then the fallback
+        provider, then the fallback chain."""
         rc = self.config.router
+        pin = provider or (rc.default_provider if rc.pinned else None)
+        if pin:
+            self.provider(pin)  # validates the name
+            return [pin]
         chain = [n for n in rc.fallback_chain if n in self._provider_configs]
         chain += [n for n in self._provider_configs if n not in chain]
         if rc.local_first:
             cloud_first = task is Task.COMPLEX and not rc.cost_optimization
             chain.sort(key=lambda n: self._provider_configs[n].is_local == cloud_first)
+        head = [n for n in (rc.default_provider, rc.fallback_provider) if n in self._provider_configs]
+        head = list(dict.fromkeys(head))
+        chain = head + [n for n in chain if n not in head]
         # Providers that failed to connect moments ago go last rather than delaying every request.
         now = self._clock()
         chain.sort(key=lambda n: self._down_until.get(n, 0) > now)
         return chain
+
+    def _explain(self, text: str) -> None:
+        """What the router decided: in the debug log, and shown dimmed with preferences.verbose_output."""
+        log.debug(text)
+        if self.config.router.verbose:
+            from llmos.ui.stream import notice
+
+            notice(text)
 
     def first_route(self, text: str, provider: str | None = None) -> tuple[ProviderConfig | None, str]:
         """The provider and model the next request will most likely use (no network): for budgeting."""
@@ -151,12 +164,16 @@ class Router:
         task = classify(text_for_routing or _last_user_text(request))
         failures: list[ProviderError] = []
         not_set_up: set[str] = set()
-        for name in self.order(task, provider):
+        names = self.order(task, provider)
+        self._explain(f"router: {task.name.lower()} request ({task.tier} tier); trying {', '.join(names)}"
+                      f"{_why(self.config.router, names, provider)}")
+        for name in names:
             p = self.provider(name)
             problem = p.missing_setup()
             if problem:  # never tried: reported if nothing answers, not as a fallback
                 failures.append(ProviderError(name, ErrorKind.AUTH_FAILED, problem, transient=False))
                 not_set_up.add(name)
+                self._explain(f"router: skipping {name}: {problem}")
                 continue
             picked = self.picked(p.config, task.tier)
             try:
@@ -179,10 +196,12 @@ class Router:
                 self._note_failure(exc)
                 if not exc.kind.try_next_provider:
                     raise
+                self._explain(f"router: {name} failed ({exc.kind.value}); falling back")
                 if on_fallback:
                     on_fallback(name, exc)
                 continue
             result.fallback_from = [f.provider for f in failures if f.provider not in not_set_up]
+            self._explain(f"router: answered by {name} ({model})")
             return result
         raise NoProviderAvailable(failures)
 
@@ -273,6 +292,15 @@ def _embedded_ready(config: ProviderConfig) -> bool:
     from llmos.llm.providers.embedded import EmbeddedProvider
 
     return EmbeddedProvider(config.name, config).missing_setup() is None
+
+
+def _why(rc: Any, names: list[str], provider: str | None) -> str:
+    if provider or rc.pinned:
+        return " (pinned by --provider or /provider: no fallback)"
+    if names and names[0] in (rc.default_provider, rc.fallback_provider):
+        role = "default provider" if names[0] == rc.default_provider else "fallback provider"
+        return f" ({names[0]} is the {role}; the others follow if it fails)"
+    return " (local providers first)" if rc.local_first else " (router.fallback_chain order)"
 
 
 def _last_user_text(request: ChatRequest) -> str:

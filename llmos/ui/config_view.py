@@ -1,48 +1,114 @@
-"""Printing the merged configuration with origins, secrets masked."""
+"""Printing the merged configuration: every key, where its value came from, what it overrode; secrets masked."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from dataclasses import dataclass
+from typing import Any
 
-from llmos.config import Config
+from llmos.config import Config, Origin
 
-_SECRET_WORDS = ("authorization", "api-key", "api_key", "apikey", "token", "secret", "password")
+MASK = "****"
+# Secrets are recognised by the key that holds them, never by a word inside a longer key: max_tokens and
+# reserve_tokens are numbers, not tokens.
+_SECRET_KEYS = {"api_key", "apikey", "token", "access_token", "password", "passwd", "secret", "authorization",
+                "proxy_authorization", "cookie", "bearer", "credentials"}
+_SECRET_SUFFIXES = ("_key", "_token", "_password", "_secret")
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
 
 
-def flatten(config: Config) -> list[tuple[str, object, str]]:
-    """(dotted key, printable value, origin) for every leaf, with secrets masked."""
-    rows = []
-    for key in config.origins:  # insertion order: the order of the files
-        value = config.get(key)
-        origin = str(config.origins[key])
-        leaf = key.rsplit(".", 1)[-1].lower()
-        if leaf == "api_key_env" and value:
-            value = f"{value} ({'set' if os.environ.get(str(value)) else 'not set'})"
-        elif any(word in leaf for word in _SECRET_WORDS) and value:
-            value = "****"
-        rows.append((key, value, origin))
-    return rows
+def is_secret(dotted: str) -> bool:
+    """True for keys that hold a credential: api_key, *_key, token, password, Authorization-style headers."""
+    leaf = dotted.rsplit(".", 1)[-1].lower().replace("-", "_")
+    if leaf.endswith("_env"):  # the name of a variable holding the key, not the key
+        return False
+    return leaf in _SECRET_KEYS or leaf.endswith(_SECRET_SUFFIXES)
+
+
+def shown_value(dotted: str, value: Any) -> Any:
+    if value in (None, "") or not isinstance(value, str | int | float | list | dict):
+        return value
+    if is_secret(dotted):
+        return MASK
+    if dotted.rsplit(".", 1)[-1] == "api_key_env":
+        return f"{value} ({'set' if os.environ.get(str(value)) else 'not set'})"
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", value)
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    value: Any
+    origin: Origin
+    overridden: tuple[Origin, ...]
+
+
+def rows(config: Config) -> list[Row]:
+    """One row per leaf, in the order of the merged tree (the order of the files)."""
+    out: list[Row] = []
+    for key in _leaves(config.data, ""):
+        origin = config.origins.get(key)
+        if origin is None:  # a value llmos filled in (a provider's type from its name)
+            origin = Origin("default", "inferred")
+        out.append(Row(key, shown_value(key, config.get(key)), origin,
+                       tuple(reversed(config.overridden.get(key, ())))))
+    return out
+
+
+def flatten(config: Config) -> list[tuple[str, Any, str]]:
+    """(key, printable value, origin) for every leaf, secrets masked: the shell's /config."""
+    return [(r.key, r.value, _describe(r.origin)) for r in rows(config)]
+
+
+def _leaves(node: Any, prefix: str) -> list[str]:
+    if isinstance(node, dict) and node:
+        keys: list[str] = []
+        for key, value in node.items():
+            keys += _leaves(value, f"{prefix}.{key}" if prefix else str(key))
+        return keys
+    return [prefix]
+
+
+def _origin_json(origin: Origin) -> dict[str, Any]:
+    return {"origin": str(origin), "layer": origin.layer, "file": origin.source or None, "line": origin.line,
+            "key": origin.written_as}
+
+
+def as_json(config: Config) -> dict[str, Any]:
+    return {r.key: {"value": r.value, **_origin_json(r.origin), "overridden": [_origin_json(o) for o in r.overridden]}
+            for r in rows(config)}
 
 
 def print_config(config: Config, json_output: bool) -> None:
-    rows = flatten(config)
     if json_output:
-        json.dump({k: {"value": v, "origin": o} for k, v, o in rows}, sys.stdout, indent=2)
+        json.dump(as_json(config), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("key", style="cyan", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("origin", style="dim", overflow="fold")
-    for key, value, origin in rows:
-        table.add_row(key, "null" if value is None else json.dumps(value) if not isinstance(value, str) else value,
-                      origin)
-    console = Console()
-    console.print(table)
+    console = Console(soft_wrap=True, highlight=False)
+    table = rows(config)
+    width = max((len(r.key) for r in table), default=0)
+    for r in table:
+        value = "null" if r.value is None else r.value if isinstance(r.value, str) else json.dumps(r.value)
+        line = Text(f"{r.key:<{width}}  ", style="cyan")
+        line.append(f"{value}  ")
+        line.append(_describe(r.origin))
+        for old in r.overridden:  # what this value replaced, dimmed
+            line.append(f"  over {_describe(old)}", style="dim")
+        console.print(line)
     for warning in config.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(Text.assemble(("warning: ", "yellow"), warning))
+
+
+def _describe(origin: Origin) -> str:
+    where = origin.layer
+    if origin.layer not in ("default", "flag") and origin.source:
+        where += f" {origin.source}" + (f":{origin.line}" if origin.line else "")
+    return f"{where} ({origin.written_as})" if origin.written_as else where
