@@ -170,12 +170,12 @@ def test_injected_instructions_in_a_file_cannot_approve_a_delete(model: Scripted
 
 
 def test_step_limit_stops_the_loop(model: ScriptedModel, isolated_home: Path, files: Path) -> None:
-    write_user_config(isolated_home, model.config(servers_config(files) + "agent:\n  max_steps: 3\n"))
+    write_user_config(isolated_home, model.config(servers_config(files) + "agent:\n  max_steps: 2\n"))
     model.say(openai_tool_calls(("list_directory", {"path": str(files)})))  # repeats forever
     out = llmos_run("--json", "loop")
     result = json.loads(out.stdout)
-    assert result["step_limit_hit"] and "stopped after 3 steps" in result["text"]
-    assert len(model.requests()) == 3
+    assert result["step_limit_hit"] and "stopped after 2 steps" in result["text"]
+    assert len(model.requests()) == 2
 
 
 def test_dry_run_runs_only_read_only_calls(model: ScriptedModel, files: Path) -> None:

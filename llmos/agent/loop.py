@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import repair, retrieval
+from llmos.agent import loop_guard, repair, retrieval
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
@@ -157,6 +157,7 @@ class Agent:
         tool_tokens = 0 if self.settings.constrained else sum(retrieval.schema_tokens(t) for t in tools)
         result = TurnResult("", resolved=[r.describe() for r in resolutions if not r.ambiguous])
         retried: set[str] = set()
+        guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
@@ -174,6 +175,7 @@ class Agent:
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, by_name)
+            text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
                     text = "(The model returned an empty answer. Try rephrasing, or another model.)"

@@ -1,8 +1,11 @@
 """Tool retrieval: offer a small model only the tools this request needs.
 
-Forty tool schemas fill a 4k context before the conversation starts. Tools are ranked by the request's
-words against each tool's name and description (with a few everyday synonyms), tools used recently in the
-conversation get a boost, and tools are added best first until the schema budget is spent.
+Forty tool schemas fill a 4k context before the conversation starts. Each tool is a BM25 document (bm25s)
+of its name, server, description and a few everyday requests (llmos/data/tool-examples.yaml), so
+"tidy my downloads" finds move and "is my battery ok" finds battery_status. Then the conversation and the
+request itself move tools up: tools used earlier in the conversation (a follow-up like "and the second
+one?" has no words of its own), and tools whose parameters take what the request names — a file name, a
+URL, a pid, a port. Tools are added best first until the schema budget is spent.
 """
 
 from __future__ import annotations
@@ -10,38 +13,113 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from difflib import get_close_matches
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from llmos.agent.host import ToolInfo
 from llmos.llm.providers.base import estimate_tokens
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = {"the", "a", "an", "my", "me", "i", "is", "are", "of", "to", "in", "on", "for", "and", "or", "it",
-         "what", "which", "that", "this", "please", "can", "you", "do", "show", "with", "from", "all", "use",
-         "when", "tool", "one", "be", "by", "as", "at", "its", "how", "get", "give"}
-# Everyday words → words that appear in tool names and descriptions.
-_SYNONYMS = {
-    "disk": "largest usage size space", "eating": "largest usage", "space": "usage largest disk", "big": "largest",
-    "biggest": "largest", "large": "largest", "remove": "delete", "erase": "delete", "trash": "delete",
-    "rename": "move", "folder": "directory list", "folders": "directory list", "dir": "directory",
-    "files": "file list directory", "open": "launch open", "start": "launch", "run": "launch", "quit": "close",
-    "kill": "kill terminate process", "stop": "kill close", "program": "process application app",
-    "programs": "process application app", "memory": "overview memory process", "ram": "memory overview",
-    "cpu": "overview process", "commit": "commit git", "changes": "status diff git", "branch": "branch git",
-    "push": "push git", "pull": "pull git", "repo": "git repository", "website": "fetch url page browser",
-    "web": "fetch url page browser", "page": "fetch page", "download": "download", "link": "url fetch",
-    "find": "search find", "look": "search find", "grep": "search content", "contains": "search content",
-    "read": "read file", "show": "read list", "write": "write create file", "save": "write create",
-    "create": "create make", "new": "create make", "copy": "copy", "battery": "battery", "gpu": "gpu",
-    "network": "network interfaces", "ip": "network interfaces address", "firefox": "launch app browser",
-}
+_STOP = frozenset({
+    "the", "a", "an", "my", "me", "i", "is", "are", "of", "to", "in", "on", "for", "and", "or", "it", "what",
+    "which", "that", "this", "please", "can", "you", "do", "with", "from", "all", "use", "when", "tool", "be",
+    "by", "as", "at", "its", "how", "get", "give", "there", "here", "so", "some", "any", "just", "want",
+    "would", "could", "should", "will", "im", "one", "tell", "show", "let", "know", "like", "need", "ok",
+    "okay", "thanks", "thank", "hello", "hi", "hey", "now", "again", "also", "then"
+})
+_FOLDER_NAMES = frozenset({"downloads", "documents", "pictures", "videos", "music", "desktop"})  # folders, not verbs
+RECENT_BOOST = 0.55  # on a 0–1 text score: a follow-up leans on what the conversation just used
+OLDER_RECENT_BOOST = 0.3  # a tool used earlier in the conversation, not the latest
+ARGUMENT_BOOST = 0.3  # the request names something this tool takes (a file, a URL, a pid, a pattern)
+RELATIVE_FLOOR = 0.15  # tools scoring under this share of the best are not worth their tokens
+TYPO_CUTOFF = 0.85  # a word the tools never use may be a typo of one they do ("downlods" → "download")
+
+_FILE = r"\b[\w-]+\.(?!com\b|org\b|net\b|io\b)[a-z0-9]{1,5}\b|(?:^|\s)(?:~|\.{1,2})?/[\w.~-]+/[\w.~/-]*\.\w+"
+_FOLDER = (r"\b(?:folders?|director(?:y|ies)|dir|home|downloads|documents|pictures|videos|music|desktop)\b"
+           r"|~/\w+/?(?=\s|$)")
+# What a request names → (parameters that take it, a word the tool's description must use, or "").
+_NAMED: list[tuple[re.Pattern[str], set[str], str]] = [
+    (re.compile(r"https?://\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|dev)\b", re.I), {"url"}, ""),
+    (re.compile(_FILE, re.I), {"path", "source", "destination", "target"}, "file"),
+    (re.compile(_FOLDER, re.I), {"path"}, "folder"),
+    (re.compile(r"\*\.\w+|\.\w{2,4} files\b|\ball (?:the |my )?\w+ files\b", re.I), {"pattern"}, ""),
+    (re.compile(r"\b(?:pid|process(?: id)?)\s*#?\d+\b", re.I), {"pid"}, ""),
+    (re.compile(r"\bport\s*\d+\b", re.I), {"limit"}, "ports"),  # network_info lists ports
+]
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+def words(text: str) -> list[str]:
+    """Lower-case word stems without stop words: "files" and "file", "running" and "run" agree."""
+    return [w if w in _FOLDER_NAMES else _stem(w) for w in _WORD.findall(text.lower().replace("_", " "))
+            if w not in _STOP and len(w) > 1]
 
 
-def _tool_words(tool: ToolInfo) -> set[str]:
-    return set(_words(tool.name.replace("_", " ") + " " + tool.server + " " + tool.description))
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz":
+        return word[:-2]  # processes → process
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=1)
+def examples() -> dict[str, list[str]]:
+    """Example requests per tool, keyed server.tool (llmos/data/tool-examples.yaml)."""
+    import yaml
+
+    text = resources.files("llmos.data").joinpath("tool-examples.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return {key: [str(e) for e in value] for key, value in data.items() if isinstance(value, list)}
+
+
+def document(tool: ToolInfo) -> list[str]:
+    """The words a tool is found by; its name counts three times, its examples once each."""
+    name = tool.name.replace("_", " ")
+    return words(" ".join([name] * 3 + [tool.server, tool.description, *examples().get(tool.qualified, [])]))
+
+
+class _Index:
+    """BM25 over the offered tools; built once per tool set (the tool list rarely changes in a session)."""
+
+    def __init__(self, tools: tuple[ToolInfo, ...]):
+        import bm25s  # lazily: it brings numpy
+
+        self.tools = tools
+        documents = [document(t) for t in tools]
+        self.vocabulary = {w for d in documents for w in d}
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(documents, show_progress=False)
+
+    def scores(self, request: str) -> list[float]:
+        query = []
+        for word in words(request):
+            if word in self.vocabulary:
+                query.append(word)
+            elif len(word) > 3:
+                query += get_close_matches(word, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
+        if not query:
+            return [0.0] * len(self.tools)
+        return [float(s) for s in self.bm25.get_scores(query)]
+
+
+_INDEXES: dict[tuple[tuple[str, str], ...], _Index] = {}
+
+
+def _index(tools: tuple[ToolInfo, ...]) -> _Index:
+    key = tuple((t.exposed, t.description) for t in tools)
+    if key not in _INDEXES:
+        if len(_INDEXES) >= 4:
+            _INDEXES.clear()
+        _INDEXES[key] = _Index(tools)
+    return _INDEXES[key]
 
 
 def schema_tokens(tool: ToolInfo) -> int:
@@ -50,27 +128,39 @@ def schema_tokens(tool: ToolInfo) -> int:
                                        "parameters": tool.input_schema}, separators=(",", ":")))
 
 
+def _parameters(tool: ToolInfo) -> set[str]:
+    properties: Any = tool.input_schema.get("properties")
+    return set(properties) if isinstance(properties, dict) else set()
+
+
+def _argument_matches(tool: ToolInfo, request: str) -> bool:
+    for pattern, parameters, described in _NAMED:
+        if _parameters(tool) & parameters and (not described or described in tool.description.lower()) \
+                and pattern.search(request):
+            return True
+    return False
+
+
 def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) -> list[tuple[float, ToolInfo]]:
-    words = _words(request)
-    expanded = set(words)
-    for w in words:
-        expanded.update(_SYNONYMS.get(w, "").split())
-        if w.endswith("s"):
-            expanded.add(w[:-1])
-    recent_set = set(recent)
+    """Tools best first, each with its score: BM25 relative to the best match, plus the boosts."""
+    ordered = tuple(sorted(tools, key=lambda t: t.exposed))
+    if not ordered:
+        return []
+    text_scores = _index(ordered).scores(request)
+    best = max(text_scores) or 1.0
+    recent_list = list(recent)
+    latest = recent_list[-1] if recent_list else None
     scored = []
-    for tool in tools:
-        name_words = set(_words(tool.name.replace("_", " ")))
-        vocabulary = _tool_words(tool)
-        score = 3.0 * len(expanded & name_words) + 1.0 * len(expanded & vocabulary)
-        if tool.server in expanded:
-            score += 1.5
-        if tool.exposed in recent_set:
-            score += 2.5
-        if tool.read_only:
-            score += 0.1  # among equals, the harmless tool first
+    for tool, text_score in zip(ordered, text_scores, strict=True):
+        score = text_score / best
+        if tool.exposed == latest:
+            score += RECENT_BOOST
+        elif tool.exposed in recent_list:
+            score += OLDER_RECENT_BOOST
+        if _argument_matches(tool, request):
+            score += ARGUMENT_BOOST
         scored.append((score, tool))
-    scored.sort(key=lambda pair: (-pair[0], pair[1].exposed))
+    scored.sort(key=lambda pair: (-pair[0], not pair[1].read_only, pair[1].exposed))
     return scored
 
 
@@ -79,9 +169,11 @@ def select(tools: dict[str, ToolInfo], request: str, budget_tokens: int, recent:
     """The tools to offer: all of them for big contexts, else the best-ranked that fit ``budget_tokens``."""
     if offer_all:
         return list(tools.values())
+    ranked = rank(tools.values(), request, recent)
+    top = ranked[0][0] if ranked else 0.0
     chosen, spent = [], 0
-    for score, tool in rank(tools.values(), request, recent):
-        if score <= 0.1 and chosen:
+    for score, tool in ranked:
+        if score <= 0 or score < RELATIVE_FLOOR * top:
             break  # nothing in the request points at this tool
         cost = schema_tokens(tool)
         if spent + cost > budget_tokens:
