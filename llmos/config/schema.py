@@ -6,6 +6,7 @@ keys are free (provider names, model names) and whose values share one shape.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,8 @@ def _check_field(value: Any, field: Field, path: str) -> list[Problem]:
     if not isinstance(value, field.types):
         return [Problem(path, f"expected {field.expected}, got {_describe(value)}", True)]
     if field.choices and isinstance(value, str) and value not in field.choices:
+        return [Problem(path, f"expected {field.expected}, got {value!r}", True)]
+    if isinstance(value, float) and not math.isfinite(value):
         return [Problem(path, f"expected {field.expected}, got {value!r}", True)]
     if field.minimum is not None and isinstance(value, int | float) and not isinstance(value, bool):
         too_small = value <= field.minimum if field.positive else value < field.minimum

@@ -117,6 +117,8 @@ def test_binary_config_is_refused_by_name(isolated_home: Path, raw: bytes) -> No
     ("performance:\n  concurrent_tools: 0\n", 2, "performance.concurrent_tools", "must be at least 1"),
     ("pricing:\n  gpt-4o: {input: -2.5, output: 10}\n", 2, "pricing.gpt-4o.input", "must be at least 0"),
     ("picker:\n  vram_limit_mib: -8000\n", 2, "picker.vram_limit_mib", "must be at least 0"),
+    ("performance:\n  timeout: .nan\n", 2, "performance.timeout", "expected a number of seconds, got nan"),
+    ("router:\n  health_ttl_s: .inf\n", 2, "router.health_ttl_s", "expected a number, got inf"),
 ])
 def test_numbers_out_of_range_name_file_line_and_key(isolated_home: Path, text: str, line: int, key: str,
                                                      problem: str) -> None:
