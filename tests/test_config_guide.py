@@ -122,12 +122,12 @@ def test_every_key_has_its_meaning_in_the_typed_views(guide_files: tuple[Path, P
 def test_router_order_is_the_users_provider_then_the_fallback_then_the_rest(guide_files: tuple[Path, Path]) -> None:
     router = Router(load_config(environ={}))
     for task in Task:
-        assert router.order(task) == ["claude", "ollama", "openai"]
+        assert router.order(task) == ["claude", "ollama", "embedded", "openai"]
 
 
 def test_system_default_with_its_fallback_when_the_user_sets_none(isolated_home: Path) -> None:
     shutil.copyfile(GUIDE / "llm-config.yaml", isolated_home / "etc" / "llm-config.yaml")
-    assert Router(load_config(environ={})).order(Task.SIMPLE) == ["ollama", "claude", "openai"]
+    assert Router(load_config(environ={})).order(Task.SIMPLE) == ["ollama", "claude", "embedded", "openai"]
 
 
 def test_a_tier_of_any_name_is_usable(isolated_home: Path) -> None:

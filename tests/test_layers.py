@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"__main__", "entry", "cli", "repl", "oneshot", "ui"},
     {"runtime"},
     {"agent"},
-    {"conversation", "llm", "picker", "health"},
+    {"conversation", "llm", "picker", "models", "engine", "health"},
     {"servers"},
     {"config", "usage", "paths", "errors", "terminal", "redact", "jsonl", "data", "__init__"},
 ]

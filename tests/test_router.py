@@ -162,7 +162,7 @@ def test_a_provider_that_just_failed_is_tried_last(isolated_home: Path) -> None:
 def test_configured_default_provider_is_a_preference_not_a_pin(isolated_home: Path) -> None:
     write_user_config(isolated_home, "router:\n  default_provider: openai\n  fallback_provider: claude\n")
     router = Router(load_config())
-    assert router.order(Task.SIMPLE) == ["openai", "claude", "ollama"]
+    assert router.order(Task.SIMPLE) == ["openai", "claude", "ollama", "embedded"]
     assert router.order(Task.SIMPLE, provider="ollama") == ["ollama"]  # /provider or --provider pins
 
 
@@ -188,4 +188,4 @@ def test_llmos_provider_variable_pins_like_the_flag(isolated_home: Path) -> None
     assert config.origins["router.default_provider"].written_as == "LLMOS_PROVIDER"
     assert Router(config).order(Task.SIMPLE) == ["claude"]
     preferred = load_config(environ={"LLMOS_PREFERENCES__DEFAULT_PROVIDER": "claude"})
-    assert Router(preferred).order(Task.SIMPLE) == ["claude", "ollama", "openai"]
+    assert Router(preferred).order(Task.SIMPLE) == ["claude", "ollama", "embedded", "openai"]

@@ -91,12 +91,8 @@ class Reader:
 
     def finish(self) -> tuple[str, list[ToolCall]]:
         raw = "".join(self._parts)
-        if self.plan.mode in ("text", "schema"):
+        if self.plan.mode in ("text", "schema", "native"):
+            # native: calls printed as text are recovered by the agent's repair layer, like any provider's
             return raw, []
-        if self.plan.mode == "native":
-            from llmos.agent import repair
-
-            calls = repair.calls_from_text(raw, {t.name for t in self.plan.tools})
-            return ("" if calls else raw), calls
         decision = toolcalls.parse(raw, self.plan.tools, self._new_id)
         return decision.text, decision.calls

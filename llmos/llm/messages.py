@@ -87,3 +87,10 @@ class ChatResult:
     ttft_s: float | None
     finish_reason: str = "stop"
     fallback_from: list[str] = field(default_factory=list)  # providers that failed before this one served
+
+
+def new_call_id() -> str:
+    """An id for a tool call the model did not give one (calls recovered from text, engine calls)."""
+    import uuid
+
+    return f"call_{uuid.uuid4().hex[:12]}"

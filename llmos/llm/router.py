@@ -89,9 +89,9 @@ class Router:
         """What the router decided: in the debug log, and shown dimmed with preferences.verbose_output."""
         log.debug(text)
         if self.config.router.verbose:
-            from llmos.ui.stream import notice
+            from llmos.terminal import current
 
-            notice(text)
+            current().notice(text)
 
     def first_route(self, text: str, provider: str | None = None) -> tuple[ProviderConfig | None, str]:
         """The provider and model the next request will most likely use (no network): for budgeting."""

@@ -10,7 +10,6 @@ offered give no call. ``calls_from_text`` is the same, returning only the calls.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from llmos.agent.repair import free, markup, names
 from llmos.agent.repair.coerce import coerce, fit
 from llmos.agent.repair.objects import RawCall
-from llmos.llm.messages import ToolCall
+from llmos.llm.messages import ToolCall, new_call_id
 
 Tools = Mapping[str, "dict[str, Any] | None"] | Iterable[str]  # offered names, or names → input schema
 
@@ -51,10 +50,6 @@ def repair(text: str, tools: Tools) -> Repair:
 def calls_from_text(text: str, tools: Tools) -> list[ToolCall]:
     """Tool calls written as text, or [] when the text is an ordinary answer."""
     return repair(text, tools).calls
-
-
-def new_call_id() -> str:
-    return f"call_{uuid.uuid4().hex[:12]}"
 
 
 def _finish(found: RawCall, schemas: dict[str, dict[str, Any] | None], result: Repair) -> None:

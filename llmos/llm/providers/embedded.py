@@ -93,7 +93,7 @@ class EmbeddedProvider(Provider):
         return list(dict.fromkeys(n for n in names if resolve_model(n).is_file()))
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        from llmos.agent.repair import new_call_id
+        from llmos.llm.messages import new_call_id
         from llmos.engine import chat as engine_chat
         from llmos.engine.engine import Generation
 
