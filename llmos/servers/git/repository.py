@@ -70,6 +70,9 @@ class Repo:
         too (git run here will start git in those: the receive-pack of a local remote)."""
         return replace(self, settings=settings_for(ctx, self.cwd, self.common_dir, also=config_files))
 
+    def adding(self, *settings: tuple[str, str]) -> Repo:
+        return replace(self, settings=self.settings + settings)
+
     def run(self, *args: str, timeout: float | None = None) -> tuple[int, str, str]:
         return runner.run(self.cwd, args, self.settings, timeout)
 
@@ -179,9 +182,16 @@ def settings_for(ctx: GitContext, cwd: str, common_dir: str, also: tuple[Path, .
     listing = runner.run(cwd, ["config", "--list", "--show-scope", "-z"], policy.STATIC + policy.HOOKS)
     entries = policy.parse_listing(listing[1])
     where = f"The repository {cwd}"
-    extra = [*sorted(Path(common_dir).glob("modules/**/config")), *also]
-    for file in extra:
-        status, out, _ = runner.run(cwd, ["config", "--file", str(file), "--list", "-z"], policy.STATIC)
+    entries += file_entries(cwd, [*sorted(Path(common_dir).glob("modules/**/config")), *also])
+    return policy.STATIC + policy.HOOKS + tuple(policy.overrides(entries, where))
+
+
+def file_entries(cwd: str | Path, files: list[Path]) -> list[policy.Entry]:
+    """The settings in other repositories' config files (and the files they include)."""
+    entries = []
+    for file in files:
+        status, out, _ = runner.run(cwd, ["config", "--includes", "--file", str(file), "--list", "-z"],
+                                    policy.STATIC)
         if status == 0:
             entries += policy.parse_listing(out, scope="file")
-    return policy.STATIC + policy.HOOKS + tuple(policy.overrides(entries, where))
+    return entries
