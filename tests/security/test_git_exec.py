@@ -349,9 +349,12 @@ def test_ext_and_other_command_transports_never_run(lab: Lab) -> None:
     attempt(lab, [tool("git_clone", url=f"ext::{program}", directory=str(lab.root / "c1")),
                   tool("git_clone", url=f"ext::sh -c touch% {lab.markers / 'ext'}", directory=str(lab.root / "c2")),
                   tool("git_clone", url="fd::0", directory=str(lab.root / "c3")),
+                  # CVE-2017-1000117: an ssh "host" that is really an option to ssh.
+                  tool("git_clone", url=f"ssh://-oProxyCommand={program}/x", directory=str(lab.root / "c4")),
+                  tool("git_clone", url=f"-oProxyCommand={program}:x", directory=str(lab.root / "c5")),
                   tool("git_pull", repo=at), tool("git_push", repo=at), tool("git_pull", repo=at, remote="rewritten"),
                   tool("git_push", repo=at, remote="rewritten"), tool("git_pull", repo=at, remote="fd")])
-    for name in ("c1", "c2", "c3"):
+    for name in ("c1", "c2", "c3", "c4", "c5"):
         assert not (lab.root / name).exists()
 
 
@@ -477,7 +480,7 @@ def test_targets_obey_roots_protected_and_credential_folders(lab: Lab, monkeypat
     assert not any((home / name).exists() for name in ("copy1", "copy2", "copy3"))
 
 
-def test_push_to_a_local_remote_in_a_credential_folder_is_refused(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_and_pull_with_a_local_remote_in_a_credential_folder_are_refused(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     home = lab.root / "home"
     (home / ".ssh").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(home))
@@ -489,6 +492,7 @@ def test_push_to_a_local_remote_in_a_credential_folder_is_refused(lab: Lab, monk
     async def scenario() -> None:
         async with memory_client("git", {"filesystem": {"roots": ["~", str(lab.root)]}}) as client:
             assert "credentials" in await call_error(client, "git_push", repo=str(repo))
+            assert "credentials" in await call_error(client, "git_pull", repo=str(repo))
             wrong = await call_error(client, "git_push", repo=str(repo), url="https://example.com/x.git")
             assert str(stolen) in wrong
 
