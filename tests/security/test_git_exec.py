@@ -480,7 +480,8 @@ def test_targets_obey_roots_protected_and_credential_folders(lab: Lab, monkeypat
     assert not any((home / name).exists() for name in ("copy1", "copy2", "copy3"))
 
 
-def test_push_and_pull_with_a_local_remote_in_a_credential_folder_are_refused(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_and_pull_with_a_local_remote_in_a_credential_folder_are_refused(
+        lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     home = lab.root / "home"
     (home / ".ssh").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(home))
