@@ -74,6 +74,7 @@ _NEUTRAL: dict[tuple[str, str, str], str | None] = {
     ("gpg", "ssh", "defaultkeycommand"): "",
     ("submodule", "*", "update"): "checkout",
     ("protocol", "", "allow"): "never",
+    ("protocol", "*", "allow"): "never",  # "always" for ALLOWED_PROTOCOLS, see _neutralise
 }
 _DEFAULTS = {"core.sshcommand": "ssh", "gpg.program": "gpg", "gpg.openpgp.program": "gpg",
              "gpg.x509.program": "gpgsm", "gpg.ssh.program": "ssh-keygen"}
