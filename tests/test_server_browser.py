@@ -251,7 +251,7 @@ def test_private_addresses_refused_by_default(site: str, tmp_path: Path) -> None
 
 
 def test_is_internal_classification() -> None:
-    from llmos.servers.browser import is_internal
+    from llmos.servers.browser.policy import is_internal
 
     for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
                     "0.0.0.0", "224.0.0.1", "240.0.0.1", "::1", "fe80::1%eth0", "fd00::1",
@@ -263,10 +263,10 @@ def test_is_internal_classification() -> None:
 
 def test_connected_address_checked_again(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """DNS rebinding: our lookup says public, the connection lands on loopback. The peer check catches it."""
-    from llmos.servers import browser
+    from llmos.servers.browser import policy
 
     public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80))]
-    monkeypatch.setattr(browser, "socket", SimpleNamespace(getaddrinfo=lambda *a, **k: public,
+    monkeypatch.setattr(policy, "socket", SimpleNamespace(getaddrinfo=lambda *a, **k: public,
                                                            SOCK_STREAM=socket.SOCK_STREAM))
 
     async def main() -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from llmos.servers.system import parse_nvidia_csv
+from llmos.servers.system.hardware import parse_nvidia_csv
 from tests.mcp_helpers import annotations_of, call, call_error, memory_client, stdio_client
 
 REPO = Path(__file__).resolve().parents[1]

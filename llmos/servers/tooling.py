@@ -29,23 +29,28 @@ def facts(*, reversible: bool = False, paths: Iterable[str] = (), urls: Iterable
 
 @dataclass(frozen=True)
 class Tool:
-    """One tool: ``fn(context, **arguments)``; ``defaults`` maps argument names to context attributes whose
-    values become the argument's default (a setting such as the diff size limit)."""
+    """One tool: ``fn(**arguments)``, or ``fn(ctx, **arguments)`` when it needs the server's context (its
+    settings); ``defaults`` maps argument names to context attributes whose values become the argument's
+    default (a setting such as the diff size limit)."""
     fn: Callable[..., Any]
     annotations: ToolAnnotations
     meta: dict[str, Any]
     defaults: Mapping[str, str] = field(default_factory=dict)
+    title: str | None = None
 
 
 def register(server: MCPServer, context: Any, tools: Iterable[Tool]) -> None:
     for tool in tools:
         server.add_tool(bind(tool.fn, context, {k: getattr(context, v) for k, v in tool.defaults.items()}),
-                        annotations=tool.annotations, meta=tool.meta)
+                        title=tool.title, annotations=tool.annotations, meta=tool.meta)
 
 
 def bind(fn: Callable[..., Any], context: Any, defaults: Mapping[str, Any]) -> Callable[..., Any]:
-    """``fn`` with its first parameter (the context) filled in: the MCP schema comes from the rest."""
+    """``fn`` with its first parameter (the context, named ``ctx``) filled in: the MCP schema comes from the
+    rest. A function without a ``ctx`` parameter is its own tool."""
     signature = inspect.signature(fn, eval_str=True)
+    if not signature.parameters or next(iter(signature.parameters)) != "ctx":
+        return fn
     params = [p.replace(default=defaults[p.name]) if p.name in defaults else p
               for p in list(signature.parameters.values())[1:]]
 

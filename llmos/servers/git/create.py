@@ -13,25 +13,22 @@ from llmos.servers.common import ADDITIVE, WEB_ACTION, ToolError
 from llmos.servers.git import policy, runner
 from llmos.servers.git.arguments import arg
 from llmos.servers.git.models import NewRepo
-from llmos.servers.git.remote import config_files, local_path
-from llmos.servers.git.repository import GitContext, given_path, open_repo
+from llmos.servers.git.remote import config_files, local_path, serving
+from llmos.servers.git.repository import GitContext, file_entries, given_path, open_repo
 from llmos.servers.tooling import Tool, facts
 
 
-def _clone_settings(ctx: GitContext, url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """(the URL to give git, the settings to run it with): a source on this machine must be readable by
+def _clone_settings(ctx: GitContext, url: str) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """(extra clone options, the settings to run git with): a source on this machine must be readable by
     llmos, and its own config may not make the upload-pack that serves the clone run anything."""
     settings = policy.STATIC + policy.HOOKS
     source = local_path(url, os.getcwd())
     if source is None:
-        return url, settings
+        return [], settings
     ctx.check(source, write=False)
-    entries = []
-    for file in config_files(source):
-        status, out, _ = runner.run(os.getcwd(), ["config", "--file", str(file), "--list", "-z"], settings)
-        if status == 0:
-            entries += policy.parse_listing(out, scope="file")
-    return url, settings + tuple(policy.overrides(entries, f"The repository {source}"))
+    entries = file_entries(os.getcwd(), list(config_files(source)))
+    settings += tuple(policy.overrides(entries, f"The repository {source}"))
+    return [f"--upload-pack={serving(settings, 'upload-pack')}"], settings
 
 
 def git_clone(
@@ -52,11 +49,11 @@ def git_clone(
     ctx.check(target, write=True)
     if target.exists():
         raise ToolError(f"{target} already exists; clone only into a new folder (pass another directory).")
-    source, settings = _clone_settings(ctx, url)
+    options, settings = _clone_settings(ctx, url)
     cloned = False
     try:
         status, out, err = runner.run(os.getcwd(), ["clone", "-q", *(["--branch", branch] if branch else []),
-                                                    *(["--depth", str(depth)] if depth else []), "--", source,
+                                                    *(["--depth", str(depth)] if depth else []), *options, "--", url,
                                                     str(target)], settings, ctx.network_timeout)
         if status != 0:
             raise runner.failure(["clone"], status, out, err)

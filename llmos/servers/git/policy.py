@@ -72,10 +72,9 @@ _NEUTRAL: dict[tuple[str, str, str], str | None] = {
     ("gpg", "", "program"): None,
     ("gpg", "*", "program"): None,
     ("gpg", "ssh", "defaultkeycommand"): "",
-    ("remote", "*", "uploadpack"): "git-upload-pack",
-    ("remote", "*", "receivepack"): "git-receive-pack",
     ("submodule", "*", "update"): "checkout",
     ("protocol", "", "allow"): "never",
+    ("protocol", "*", "allow"): "never",  # "always" for ALLOWED_PROTOCOLS, see _neutralise
 }
 _DEFAULTS = {"core.sshcommand": "ssh", "gpg.program": "gpg", "gpg.openpgp.program": "gpg",
              "gpg.x509.program": "gpgsm", "gpg.ssh.program": "ssh-keygen"}
@@ -87,7 +86,9 @@ _REFUSED = {("core", "", "gitproxy"), ("remote", "*", "vcs"), ("hook", "*", "com
 # gui), or ignored by git itself outside the person's own files (uploadpack.packObjectsHook).
 _INERT_SECTIONS = {"sendemail", "browser", "web", "man", "help", "difftool", "mergetool", "alias",
                    "instaweb", "gui", "guitool", "citool"}
-_INERT = {("uploadpack", "", "packobjectshook")}
+# remote.<name>.uploadpack/receivepack run on the remote's machine; for a remote on this one, pull and push
+# name the program on their command line instead (see remote.py), which git prefers to these keys.
+_INERT = {("uploadpack", "", "packobjectshook"), ("remote", "*", "uploadpack"), ("remote", "*", "receivepack")}
 # Variable names that suggest a program; an unknown key ending in one of them is refused.
 _SUSPECT = ("command", "cmd", "program", "driver", "helper", "hook", "editor", "pager", "textconv",
             "askpass", "process", "clean", "smudge", "external", "proxy", "exec", "script", "tool")

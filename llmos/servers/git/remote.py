@@ -5,6 +5,7 @@ and its own configuration is kept from running programs just like the local one.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote
@@ -40,9 +41,9 @@ def config_files(path: Path) -> tuple[Path, ...]:
 
 
 def resolve_remote(ctx: GitContext, r: Repo, remote: str | None, branch: str, url: str | None,
-                   *, push: bool) -> tuple[Repo, str, str]:
-    """(the repository ready to talk to it, the remote's name, its real URL) for the remote to use: the
-    one given, else the branch's upstream remote, else origin."""
+                   *, push: bool) -> tuple[Repo, str, str, list[str]]:
+    """(the repository ready to talk to it, the remote's name, its real URL, options for the fetch or push)
+    for the remote to use: the one given, else the branch's upstream remote, else origin."""
     remote = remote or r.config(f"branch.{branch}.remote") or "origin"
     remotes = r.git("remote").split()
     if remote not in remotes:
@@ -53,9 +54,26 @@ def resolve_remote(ctx: GitContext, r: Repo, remote: str | None, branch: str, ur
         raise ToolError(f"The remote {remote} points to {real}, not {url}; nothing was sent or fetched.")
     where = local_path(real, r.cwd)
     if where is None:
-        return r, remote, real
+        return r, remote, real, []
     ctx.check(where, write=push)
-    return r.including(ctx, config_files(where)), remote, real
+    r = r.including(ctx, config_files(where))
+    # The command line beats remote.<name>.uploadpack/receivepack (where the first value given wins, so
+    # config cannot override a repository's own).
+    option = f"--receive-pack={serving(r.settings, 'receive-pack')}" if push else (
+        f"--upload-pack={serving(r.settings, 'upload-pack')}")
+    return r, remote, real, [option]
+
+
+def serving(settings: tuple[tuple[str, str], ...], program: str) -> str:
+    """The command that serves a fetch or push from a repository on this machine. git strips command-scope
+    config from that command's environment (the other repository is "someone else's"), which would let its
+    hooks run; so the overrides travel on its own command line instead."""
+    options = []
+    for key, value in settings:
+        if "=" in key:
+            raise ToolError(f"A repository setting is named {key!r}; llmos cannot pass it on safely.")
+        options += ["-c", f"{key}={value}"]
+    return shlex.join(["git", *options, program])
 
 
 def _pull_error(status: int, out: str, err: str, current: str, remote: str, source: str) -> ToolError | None:
@@ -84,13 +102,13 @@ def git_pull(
     current = r.on_branch("pull")
     if branch and branch.startswith("-"):  # it would be read as an option
         raise ToolError(f"'{branch}' is not a branch name.")
-    r, remote, real = resolve_remote(ctx, r, remote, current, url, push=False)
+    r, remote, real, options = resolve_remote(ctx, r, remote, current, url, push=False)
     tracked = remote == r.config(f"branch.{current}.remote")
     upstream = (r.config(f"branch.{current}.merge") or "").removeprefix("refs/heads/")
     source = branch or (tracked and upstream) or current
     old = r.head()[1]
-    status, out, err = r.run("pull", "--no-rebase" if merge else "--ff-only", "--no-edit", "-q", remote, source,
-                             timeout=ctx.network_timeout)
+    status, out, err = r.run("pull", "--no-rebase" if merge else "--ff-only", "--no-edit", "-q", *options, remote,
+                             source, timeout=ctx.network_timeout)
     if conflict := r.conflict_error(f"Pulling {remote}/{source}"):
         raise conflict
     if problem := _pull_error(status, out, err, current, remote, source):
@@ -127,13 +145,13 @@ def git_push(
         branch = r.on_branch("push")
     elif branch not in (local := r.names("refs/heads")):
         raise unknown("branch", branch, r.cwd, local)
-    r, remote, real = resolve_remote(ctx, r, remote, branch, url, push=True)
+    r, remote, real, options = resolve_remote(ctx, r, remote, branch, url, push=True)
     merge_ref = r.config(f"branch.{branch}.merge")
     tracked = merge_ref is not None and r.config(f"branch.{branch}.remote") == remote
     target = merge_ref.removeprefix("refs/heads/") if merge_ref and tracked else branch
     # Set the upstream only for a branch that has none: never re-point an existing one.
     set_upstream = merge_ref is None
-    status, out, err = r.run("push", "--porcelain", *(["--force-with-lease"] if force else []),
+    status, out, err = r.run("push", "--porcelain", *options, *(["--force-with-lease"] if force else []),
                              *(["--set-upstream"] if set_upstream else []), remote,
                              f"refs/heads/{branch}:refs/heads/{target}", timeout=ctx.network_timeout)
     # --porcelain prints one "<flag>\t<from>:<to>\t<summary>" line per ref.

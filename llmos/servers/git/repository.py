@@ -70,6 +70,9 @@ class Repo:
         too (git run here will start git in those: the receive-pack of a local remote)."""
         return replace(self, settings=settings_for(ctx, self.cwd, self.common_dir, also=config_files))
 
+    def adding(self, *settings: tuple[str, str]) -> Repo:
+        return replace(self, settings=self.settings + settings)
+
     def run(self, *args: str, timeout: float | None = None) -> tuple[int, str, str]:
         return runner.run(self.cwd, args, self.settings, timeout)
 
@@ -149,9 +152,9 @@ def open_repo(ctx: GitContext, raw: str | None, *, write: bool = False) -> Repo:
     """The repository at or above ``raw`` (default: the current folder). Its working tree must be where
     llmos may look (and, for a tool that changes it, write)."""
     path = given_path(raw)
+    ctx.check(path, write=False)  # first: it also refuses control characters
     if not path.exists():
         raise ToolError(f"{path} does not exist.")
-    ctx.check(path, write=False)
     start = path.parent if path.is_file() else path
     status, out, _ = runner.run(start, ["rev-parse", "--is-bare-repository", "--absolute-git-dir",
                                         "--git-common-dir"], policy.STATIC + policy.HOOKS)
@@ -176,12 +179,22 @@ def settings_for(ctx: GitContext, cwd: str, common_dir: str, also: tuple[Path, .
     such as a local remote) set that could run a program."""
     if Path(os.path.realpath(cwd)) in ctx.trusted:
         return policy.STATIC
-    listing = runner.run(cwd, ["config", "--list", "--show-scope", "-z"], policy.STATIC + policy.HOOKS)
-    entries = policy.parse_listing(listing[1])
+    status, out, err = runner.run(cwd, ["config", "--list", "--show-scope", "-z"], policy.STATIC + policy.HOOKS)
     where = f"The repository {cwd}"
-    extra = [*sorted(Path(common_dir).glob("modules/**/config")), *also]
-    for file in extra:
-        status, out, _ = runner.run(cwd, ["config", "--file", str(file), "--list", "-z"], policy.STATIC)
-        if status == 0:
-            entries += policy.parse_listing(out, scope="file")
+    if status != 0:  # settings that cannot be read cannot be checked: fail closed
+        raise ToolError(f"{where} has settings git cannot read: {runner.clean(err) or 'unknown error'}")
+    entries = policy.parse_listing(out)
+    entries += file_entries(cwd, [*sorted(Path(common_dir).glob("modules/**/config")), *also])
     return policy.STATIC + policy.HOOKS + tuple(policy.overrides(entries, where))
+
+
+def file_entries(cwd: str | Path, files: list[Path]) -> list[policy.Entry]:
+    """The settings in other repositories' config files (and the files they include)."""
+    entries = []
+    for file in files:
+        status, out, err = runner.run(cwd, ["config", "--includes", "--file", str(file), "--list", "-z"],
+                                      policy.STATIC)
+        if status != 0:  # fail closed, as for the repository's own settings
+            raise ToolError(f"{file} holds settings git cannot read: {runner.clean(err) or 'unknown error'}")
+        entries += policy.parse_listing(out, scope="file")
+    return entries

@@ -21,6 +21,9 @@ QUIET_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS_REQUIRE
              "GIT_PAGER": "cat", "PAGER": "cat", "GIT_PROTOCOL_FROM_USER": "0", "LC_ALL": "C", "LANGUAGE": "C"}
 
 Settings = Sequence[tuple[str, str]]
+# Local commands get a limit too, so nothing (a stuck lock, a huge tree on a dead network mount) can hold a
+# tool call forever; network commands get servers.git.network_timeout instead.
+LOCAL_TIMEOUT_S = 300.0
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -38,7 +41,8 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def run(cwd: str | Path, args: Sequence[str], settings: Settings,
         timeout: float | None = None) -> tuple[int, str, str]:
-    """Run git in ``cwd``: (exit status, stdout, stderr). Never raises for a failing git command."""
+    """Run git in ``cwd``: (exit status, stdout, stderr). Never raises for a failing git command; ``timeout``
+    is for commands that talk to a remote."""
     try:
         # A session of its own has no controlling terminal, so not even ssh can open /dev/tty to ask.
         process = subprocess.Popen(["git", "--no-pager", *args], cwd=cwd, env=environment(settings),
@@ -49,11 +53,12 @@ def run(cwd: str | Path, args: Sequence[str], settings: Settings,
     except OSError as exc:
         raise ToolError(common.sentence(exc, "Cannot run git")) from exc
     try:
-        out, err = process.communicate(timeout=timeout)
+        out, err = process.communicate(timeout=LOCAL_TIMEOUT_S if timeout is None else timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        raise ToolError(f"git {args[0]} gave up after {timeout:g} seconds: the remote did not answer in "
-                        "time.") from None
+        why = "it did not finish in time" if timeout is None else "the remote did not answer in time"
+        raise ToolError(f"git {args[0]} gave up after {LOCAL_TIMEOUT_S if timeout is None else timeout:g} "
+                        f"seconds: {why}.") from None
     except BaseException:
         _kill_group(process)
         raise
