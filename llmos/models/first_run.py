@@ -123,21 +123,37 @@ async def offer_in_shell(console: Any, no_provider: bool) -> None:
     offer = await asyncio.to_thread(first_run_offer)
     if offer is None:
         return
-    console.print(offer.describe(), style="yellow", markup=False, highlight=False)
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or not offer.enough_space:
-        console.print(f"To install it: {offer.command}", style="yellow", markup=False, highlight=False)
+        console.print(f"{offer.describe()} To install it: {offer.command}", style="yellow", markup=False,
+                      highlight=False)
         return
     from prompt_toolkit.application import run_in_terminal
 
     from llmos.errors import LlmosError
 
+    # With the prompt put aside, talk to the terminal itself: the shell's patched stdout would hold the text.
+    out, inp = sys.__stdout__, sys.__stdin__
+
+    def say(text: str) -> None:
+        if out is not None:
+            out.write(text + "\n")
+            out.flush()
+
+    def read(question: str) -> str:
+        if out is None or inp is None:
+            return ""
+        out.write(question)
+        out.flush()
+        return inp.readline()
+
     def ask_and_pull() -> None:
-        if not _ask_once(f"Download {offer.model} now? [y/N] ", input):
-            print(f"Not downloaded. Later: {offer.command}")
+        say(offer.describe())
+        if not _ask_once(f"Download {offer.model} now? [y/N] ", read):
+            say(f"Not downloaded. Later: {offer.command}")
             return
         try:
             download(offer, then="the local engine can use it")
         except LlmosError as exc:  # a failed download must not stop the shell
-            print(f"llmos: {exc}")
+            say(f"llmos: {exc}")
 
     await run_in_terminal(ask_and_pull, in_executor=True)
