@@ -151,6 +151,29 @@ def test_the_token_is_sent_and_a_gated_repo_explained(hub: FakeHub, monkeypatch:
         pull_entry(entry(file="other.gguf"), progress=Recorder())
 
 
+def test_lfs_redirect_to_a_cdn_gets_the_bytes_there_without_the_token(hub: FakeHub, monkeypatch: pytest.MonkeyPatch,
+                                                                       tiny: bytes) -> None:
+    hub.add(REPO, "tiny-f32.gguf", HubFile(tiny))
+    hub.cdn = True
+    monkeypatch.setenv("HF_TOKEN", "hf_testtoken")
+    result = pull_entry(entry(), progress=Recorder())
+    assert result.path.read_bytes() == tiny
+    (head,) = [r for r in hub.requests if r.method == "HEAD"]
+    (get,) = hub.gets()
+    assert head.headers["authorization"] == "Bearer hf_testtoken" and "/resolve/main/" in head.path
+    assert get.path.startswith("/cdn/") and get.headers["host"].startswith("localhost:")
+    assert "authorization" not in get.headers  # the hub token never goes to the CDN
+
+
+def test_an_unreachable_hub_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.llm_server import free_port
+
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(PullError, match=r"tiny: cannot reach 127\.0\.0\.1:\d+ .* check the network or HF_ENDPOINT"):
+        pull_entry(entry(), progress=Recorder())
+    assert leftovers() == []
+
+
 # --- the real CLI -----------------------------------------------------------------------------------------
 
 def llmos(*args: str, preexec: object = None, **env: str) -> subprocess.CompletedProcess:

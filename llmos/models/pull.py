@@ -184,7 +184,8 @@ def _metadata(entry: CatalogEntry) -> _Meta:
     endpoint = os.environ.get("HF_ENDPOINT") or None
     url = hf_hub_url(entry.repo, entry.file, endpoint=endpoint)
     try:
-        meta = get_hf_file_metadata(url, endpoint=endpoint, retry_on_errors=True)
+        # No retries on the HEAD: an unreachable hub is said at once (the body download retries on its own).
+        meta = get_hf_file_metadata(url, endpoint=endpoint, retry_on_errors=False)
     except Exception as exc:
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, url)}") from exc
     headers = build_hf_headers()
