@@ -76,6 +76,13 @@ def offline() -> bool:
     return value.strip().upper() in ("1", "ON", "YES", "TRUE")
 
 
+def _hash_into(digest: Any, path: Path, n: int) -> None:
+    with path.open("rb") as f:
+        while n > 0 and (chunk := f.read(min(HASH_CHUNK, n))):
+            digest.update(chunk)
+            n -= len(chunk)
+
+
 def sha256_of(path: Path, on_chunk: Callable[[int], None] | None = None) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -128,9 +135,7 @@ def pull_entry(entry: CatalogEntry, *, progress: Progress | None = None, dest_di
         part.unlink()
         have = 0
     _check_space(dest_dir, (size or entry.size_bytes) - have, entry)
-    _download(meta, part, have, size, entry, progress)
-    progress.status("verifying sha256…")
-    got = sha256_of(part)
+    got = _download(meta, part, have, size, entry, progress)
     if expected_sha is not None and got != expected_sha:
         part.unlink(missing_ok=True)
         raise ChecksumError(f"{entry.file}: checksum mismatch (expected sha256 {expected_sha}, got {got}); "
@@ -247,18 +252,54 @@ class _Bar:
         self.progress.advance(int(n))
 
 
+class _Hashing:
+    """The file http_get writes to, hashing the bytes on their way to disk (no second read of gigabytes).
+    A rewind (a server that ignored the Range request) spoils the running hash: then the file is hashed."""
+
+    def __init__(self, out: Any, digest: Any):
+        self.out, self.digest, self.spoiled = out, digest, False
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return int(self.out.write(data))
+
+    def tell(self) -> int:
+        return int(self.out.tell())
+
+    def seek(self, *args: Any) -> int:
+        self.spoiled = True
+        return int(self.out.seek(*args))
+
+    def truncate(self, *args: Any) -> int:
+        self.spoiled = True
+        return int(self.out.truncate(*args))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: CatalogEntry,
-              progress: Progress) -> None:
+              progress: Progress) -> str:
+    """Append the missing bytes to ``part``; the sha256 of the whole file."""
     from functools import partial
 
     from huggingface_hub.file_download import http_get
 
     from llmos import paths
 
+    digest = hashlib.sha256()
+    if have:
+        progress.status("checking the partial download…")
+        _hash_into(digest, part, have)
     try:
-        with part.open("ab") as out:
-            http_get(meta.url, out, resume_size=have, headers=meta.headers, expected_size=size,
+        with part.open("ab") as raw:
+            out = _Hashing(raw, digest)
+            http_get(meta.url, out, resume_size=have, headers=meta.headers, expected_size=size,  # type: ignore[arg-type]
                      displayed_filename=entry.file, tqdm_class=partial(_Bar, progress))  # type: ignore[arg-type]
+        if not out.spoiled:
+            return digest.hexdigest()
+        progress.status("verifying sha256…")
+        return sha256_of(part)
     except OSError as exc:
         if exc.errno in _NO_SPACE:
             written = part.stat().st_size if part.exists() else 0
