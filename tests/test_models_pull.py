@@ -106,6 +106,7 @@ def test_a_cut_connection_is_resumed_with_a_range_request(hub: FakeHub) -> None:
     start = int(second.headers["range"].removeprefix("bytes=").rstrip("-"))
     assert 10_000_000 < start <= 25_000_000  # only the missing bytes were fetched again
     assert progress.advanced == len(data) and len(progress.starts) == 1
+    assert progress.statuses == ["the connection dropped; resuming…"]
 
 
 def test_checksum_mismatch_is_rejected_and_the_partial_file_removed(hub: FakeHub, tiny: bytes) -> None:

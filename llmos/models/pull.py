@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -291,6 +292,9 @@ def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: Catal
     if have:
         progress.status("checking the partial download…")
         _hash_into(digest, part, have)
+    hub_log = logging.getLogger("huggingface_hub.file_download")
+    retries = _RetryNotice(progress)
+    hub_log.addFilter(retries)
     try:
         with part.open("ab") as raw:
             out = _Hashing(raw, digest)
@@ -313,3 +317,20 @@ def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: Catal
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
     except Exception as exc:
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
+    finally:
+        hub_log.removeFilter(retries)
+
+
+class _RetryNotice(logging.Filter):
+    """huggingface_hub logs a dropped connection as a two-line warning; say it in one line on the bar."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "Trying to resume download" in text:
+            self.progress.status("the connection dropped; resuming…")
+            return False
+        return "Max retries exceeded" not in text  # the error that follows says it
