@@ -206,21 +206,35 @@ def test_cli_pull_of_a_real_model_then_listed_as_discovered(hub: FakeHub) -> Non
     assert listing["engine"]["model"] == "smollm2-135m-instruct" and listing["engine"]["installed"]
 
 
-def test_cli_resumes_a_download_cut_by_a_killed_process(hub: FakeHub) -> None:
-    e, data = smollm_as(hub, "smollm2-135m-instruct")
-    hub.delay_s = 0.01  # ~6 MB/s: slow enough to be killed halfway
-    proc = subprocess.Popen([sys.executable, "-m", "llmos", "models", "pull", e.name], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=os.environ.copy())
+def _slow_pull_halfway(hub: FakeHub, name: str) -> tuple[subprocess.Popen, Path]:
+    """A CLI pull from a slow hub (~6 MB/s), once its partial file holds more than 5 MB."""
+    hub.delay_s = 0.01
+    proc = subprocess.Popen([sys.executable, "-m", "llmos", "models", "pull", name], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
     deadline = time.monotonic() + 60
-    parts: list[Path] = []
     while time.monotonic() < deadline:
         parts = list(models_dir().glob("*.part"))
         if parts and parts[0].stat().st_size > 5_000_000:
-            break
+            return proc, parts[0]
         time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the partial file did not grow past 5 MB within 60 s")
+
+
+def test_cli_ctrl_c_keeps_the_partial_file_and_says_how_to_resume(hub: FakeHub) -> None:
+    e, _ = smollm_as(hub, "smollm2-135m-instruct")
+    proc, part = _slow_pull_halfway(hub, e.name)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert f"downloaded: `llmos models pull {e.name}` resumes" in err and part.exists()
+
+
+def test_cli_resumes_a_download_cut_by_a_killed_process(hub: FakeHub) -> None:
+    e, data = smollm_as(hub, "smollm2-135m-instruct")
+    proc, part = _slow_pull_halfway(hub, e.name)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    (part,) = parts
     kept = part.stat().st_size
     assert 5_000_000 < kept < len(data)
     hub.delay_s = 0.0

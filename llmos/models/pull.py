@@ -317,6 +317,10 @@ def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: Catal
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
     except Exception as exc:
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
+    except KeyboardInterrupt:
+        kept = part.stat().st_size if part.exists() else 0
+        progress.status(f"interrupted with {gb(kept)} downloaded: `llmos models pull {entry.name}` resumes")
+        raise
     finally:
         hub_log.removeFilter(retries)
 
