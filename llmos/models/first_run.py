@@ -114,9 +114,19 @@ def after_no_provider(exc: NoProviderAvailable, *, interactive: bool | None = No
     return ExitStatus.NO_PROVIDER
 
 
-async def offer_in_shell(console: Any, no_provider: bool) -> None:
-    """The shell's version, after its banner: the same offer, asked once above the prompt (default no)."""
-    if not no_provider:
+LOCAL_PROVIDER_TYPES = ("ollama", "embedded")
+
+
+def only_local_providers(config: Any) -> bool:
+    """No enabled provider but local ones (Ollama, the embedded engine): when those have no model, nothing
+    can answer. The shell's reachability check cannot say more (a server may chat yet not list models)."""
+    return all(p.type in LOCAL_PROVIDER_TYPES for p in config.providers().values() if p.enabled)
+
+
+async def offer_in_shell(console: Any, config: Any, offline: bool) -> None:
+    """The shell's version, after its banner: the same offer, asked once above the prompt (default no), when
+    the first provider is unreachable and no other kind of provider is configured."""
+    if not (offline and only_local_providers(config)):
         return
     import asyncio
 
