@@ -279,6 +279,18 @@ def test_cli_offline_mode(hub: FakeHub) -> None:
     assert hub.file_requests() == [] and leftovers() == []
 
 
+def test_cli_a_copy_in_the_hf_cache_is_used_where_it_is(hub: FakeHub, tiny: bytes) -> None:
+    e = catalog.load()["smollm2-135m-instruct"]
+    snapshot = Path(os.environ["HF_HOME"]) / "hub" / "models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF" / \
+        "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    snapshot.mkdir(parents=True)
+    (snapshot / e.file).write_bytes(tiny)
+    out = llmos("models", "pull", e.name)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"{e.name} is already on disk: ") and "used from there, not copied" in out.stdout
+    assert hub.file_requests() == [] and leftovers() == []
+
+
 def test_cli_unknown_gguf_name_without_a_colon_still_goes_to_ollama(hub: FakeHub) -> None:
     # no ':' and not in the GGUF catalog: an Ollama short name (llama3.2); no Ollama here → exit 1, no hub call
     out = llmos("models", "pull", "no-such-model", OLLAMA_HOST="127.0.0.1:9")

@@ -116,7 +116,7 @@ def pull_entry(entry: CatalogEntry, *, progress: Progress | None = None, dest_di
     progress = progress or Silent()
     dest_dir = dest_dir or paths.models_dir()
     dest = dest_dir / entry.file
-    done = _already_there(entry, dest)
+    done = _already_there(entry, dest) or _elsewhere(entry, dest_dir)
     if done is not None:
         return done
     if offline():
@@ -156,6 +156,17 @@ def _already_there(entry: CatalogEntry, dest: Path) -> PullResult | None:
     if not recorded or (entry.sha256 is not None and recorded[0] != entry.sha256):
         return None
     return PullResult(entry, dest, dest.stat().st_size, recorded[0], False)
+
+
+def _elsewhere(entry: CatalogEntry, dest_dir: Path) -> PullResult | None:
+    """The catalog's file already in the Hugging Face cache or LM Studio's folder: used there, not copied.
+    (Its sha256 is not recomputed here: the tool that downloaded it checked it.)"""
+    from llmos.models.discover import discover
+
+    for m in discover():
+        if m.name == entry.name and m.can_chat and dest_dir not in m.path.parents:
+            return PullResult(entry, m.path, m.size_bytes, "", False)
+    return None
 
 
 def _drop_stale_parts(folder: Path, file: str, keep: Path) -> None:
