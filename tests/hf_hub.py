@@ -50,6 +50,7 @@ class FakeHub:
     delay_s: float = 0.0  # sleep per 64 KiB chunk
     status: int | None = None  # answer every request with this status
     error_code: str = ""  # X-Error-Code with ``status`` (GatedRepo, RepoNotFound, EntryNotFound)
+    cdn: bool = False  # answer /resolve/ with a 302 to a signed URL on another host name, as the hub does
     url: str = ""
 
     def add(self, repo: str, file: str, hub_file: HubFile) -> HubFile:
@@ -58,10 +59,10 @@ class FakeHub:
 
     def gets(self) -> list[Seen]:
         """File downloads (huggingface_hub also fetches /api/agent-harnesses for its user agent)."""
-        return [r for r in self.requests if r.method == "GET" and "/resolve/" in r.path]
+        return [r for r in self.requests if r.method == "GET" and ("/resolve/" in r.path or "/cdn/" in r.path)]
 
     def file_requests(self) -> list[Seen]:
-        return [r for r in self.requests if "/resolve/" in r.path]
+        return [r for r in self.requests if "/resolve/" in r.path or r.path.startswith("/cdn/")]
 
     def __enter__(self) -> FakeHub:
         hub = self
@@ -93,6 +94,8 @@ class FakeHub:
 
     def handle(self, req: BaseHTTPRequestHandler, body: bool) -> None:
         self.requests.append(Seen(req.command, req.path, {k.lower(): v for k, v in req.headers.items()}))
+        if req.path.startswith("/cdn/"):
+            return self._from_cdn(req, body)
         key, found = self._lookup(req.path)
         if self.status is not None or found is None:
             status = self.status or 404
@@ -104,12 +107,35 @@ class FakeHub:
             return
         data = found.served if found.served is not None else found.data
         size = found.size if found.size is not None else len(data)
-        start = _range_start(req.headers.get("Range"))
-        req.send_response(206 if start else 200)
+        if self.cdn:  # LFS files: the metadata rides on the redirect; the bytes come from elsewhere
+            req.send_response(302)
+            port = self.url.rsplit(":", 1)[1]
+            req.send_header("Location", f"http://localhost:{port}/cdn/{key}?X-Amz-Signature=test")
+            self._hub_headers(req, found, size)
+            req.send_header("Content-Length", "0")
+            req.end_headers()
+            return
+        self._serve(req, data, body, found, size)
+
+    def _from_cdn(self, req: BaseHTTPRequestHandler, body: bool) -> None:
+        found = self.files.get(req.path.split("?", 1)[0].removeprefix("/cdn/"))
+        assert found is not None, req.path
+        data = found.served if found.served is not None else found.data
+        self._serve(req, data, body, None, len(data))
+
+    @staticmethod
+    def _hub_headers(req: BaseHTTPRequestHandler, found: HubFile, size: int) -> None:
         req.send_header("X-Repo-Commit", COMMIT)
         req.send_header("ETag", f'"{found.sha256}"')
         req.send_header("X-Linked-Etag", f'"{found.sha256}"')
         req.send_header("X-Linked-Size", str(size))
+
+    def _serve(self, req: BaseHTTPRequestHandler, data: bytes, body: bool, found: HubFile | None,
+               size: int) -> None:
+        start = _range_start(req.headers.get("Range"))
+        req.send_response(206 if start else 200)
+        if found is not None:
+            self._hub_headers(req, found, size)
         req.send_header("Accept-Ranges", "bytes")
         req.send_header("Content-Length", str(len(data) - start))
         if start:

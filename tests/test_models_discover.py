@@ -163,3 +163,19 @@ def test_cli_lists_the_discovered_files_with_fit_verdicts(machine_stores: dict[s
                            env=env)
     assert table.returncode == 0, table.stderr
     assert "GGUF files on disk" in table.stdout and "hf-cache" in table.stdout and "Embedded engine" in table.stdout
+
+
+def test_header_facts_are_cached_per_file_and_reread_when_it_changes(machine_stores: dict[str, Path]) -> None:
+    from llmos.models.header_cache import cache_file
+
+    first = {m.name: m for m in discover()}
+    assert cache_file().is_file()
+    dropped = machine_stores["llmos"] / "dropped.gguf"
+    st = dropped.stat()
+    dropped.write_bytes(b"\0" * st.st_size)  # same size, and the old modification time put back:
+    os.utime(dropped, ns=(st.st_atime_ns, st.st_mtime_ns))
+    cached = {m.name: m for m in discover()}["dropped"]
+    assert cached.arch == "llama" and cached.spec == first["dropped"].spec  # the facts came from the cache
+    os.utime(dropped, None)  # now it looks changed: read again
+    reread = {m.name: m for m in discover()}["dropped"]
+    assert not reread.can_chat and "not a GGUF file" in reread.problem

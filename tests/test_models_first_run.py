@@ -119,3 +119,20 @@ def test_on_a_terminal_yes_downloads_the_recommendation(fresh_machine: FakeHub, 
     assert status == 3, screen  # this request was not answered; the next one can be
     assert f"{entry.name} is installed at" in screen and "run your request again" in screen
     assert (models_dir() / entry.file).read_bytes() == data
+
+
+def test_the_shell_offers_once_above_the_prompt_and_carries_on(fresh_machine: FakeHub, tmp_path: Path) -> None:
+    from tests.tmux import Terminal
+
+    command = (f"env OLLAMA_MODELS={tmp_path / 'ollama'} HF_ENDPOINT={fresh_machine.url} "
+               f"{sys.executable} -m llmos")
+    with Terminal(command, width=200) as term:
+        term.wait_for(f"Download {recommended()} now? [y/N]", timeout=90)
+        screen = term.screen()
+        assert "No local model is installed yet" in screen and "free in" in screen
+        term.send("Enter")
+        term.wait_for(f"Not downloaded. Later: llmos models pull {recommended()}")
+        term.type("/exit")
+        term.send("Enter")
+        term.wait_for("EXIT=0")
+    assert fresh_machine.file_requests() == [] and not models_dir().exists()

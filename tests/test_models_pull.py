@@ -85,7 +85,7 @@ def test_download_reports_progress_verifies_and_lands_in_the_models_dir(hub: Fak
     assert result.path == models_dir() / "tiny-f32.gguf" and result.downloaded
     assert result.path.read_bytes() == tiny and result.sha256 == hashlib.sha256(tiny).hexdigest()
     assert progress.starts == [("tiny-f32.gguf", len(tiny), 0)] and progress.advanced == len(tiny)
-    assert progress.finished and "verifying sha256…" in progress.statuses
+    assert progress.finished and progress.statuses == []  # hashed on the way to disk: no second read
     assert leftovers() == ["tiny-f32.gguf", "tiny-f32.gguf.sha256"]  # no partial file left
     assert describe(result.path, "tiny", "llmos").arch == "llama"  # a real GGUF came out
     # a second pull finds the verified file and does not download again
@@ -106,6 +106,7 @@ def test_a_cut_connection_is_resumed_with_a_range_request(hub: FakeHub) -> None:
     start = int(second.headers["range"].removeprefix("bytes=").rstrip("-"))
     assert 10_000_000 < start <= 25_000_000  # only the missing bytes were fetched again
     assert progress.advanced == len(data) and len(progress.starts) == 1
+    assert progress.statuses == ["the connection dropped; resuming…"]
 
 
 def test_checksum_mismatch_is_rejected_and_the_partial_file_removed(hub: FakeHub, tiny: bytes) -> None:
@@ -151,6 +152,29 @@ def test_the_token_is_sent_and_a_gated_repo_explained(hub: FakeHub, monkeypatch:
         pull_entry(entry(file="other.gguf"), progress=Recorder())
 
 
+def test_lfs_redirect_to_a_cdn_gets_the_bytes_there_without_the_token(hub: FakeHub, monkeypatch: pytest.MonkeyPatch,
+                                                                       tiny: bytes) -> None:
+    hub.add(REPO, "tiny-f32.gguf", HubFile(tiny))
+    hub.cdn = True
+    monkeypatch.setenv("HF_TOKEN", "hf_testtoken")
+    result = pull_entry(entry(), progress=Recorder())
+    assert result.path.read_bytes() == tiny
+    (head,) = [r for r in hub.requests if r.method == "HEAD"]
+    (get,) = hub.gets()
+    assert head.headers["authorization"] == "Bearer hf_testtoken" and "/resolve/main/" in head.path
+    assert get.path.startswith("/cdn/") and get.headers["host"].startswith("localhost:")
+    assert "authorization" not in get.headers  # the hub token never goes to the CDN
+
+
+def test_an_unreachable_hub_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.llm_server import free_port
+
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(PullError, match=r"tiny: cannot reach 127\.0\.0\.1:\d+ .* check the network or HF_ENDPOINT"):
+        pull_entry(entry(), progress=Recorder())
+    assert leftovers() == []
+
+
 # --- the real CLI -----------------------------------------------------------------------------------------
 
 def llmos(*args: str, preexec: object = None, **env: str) -> subprocess.CompletedProcess:
@@ -182,27 +206,41 @@ def test_cli_pull_of_a_real_model_then_listed_as_discovered(hub: FakeHub) -> Non
     assert listing["engine"]["model"] == "smollm2-135m-instruct" and listing["engine"]["installed"]
 
 
-def test_cli_resumes_a_download_cut_by_a_killed_process(hub: FakeHub) -> None:
-    e, data = smollm_as(hub, "smollm2-135m-instruct")
-    hub.delay_s = 0.01  # ~6 MB/s: slow enough to be killed halfway
-    proc = subprocess.Popen([sys.executable, "-m", "llmos", "models", "pull", e.name], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=os.environ.copy())
+def _slow_pull_halfway(hub: FakeHub, name: str) -> tuple[subprocess.Popen, Path]:
+    """A CLI pull from a slow hub (~6 MB/s), once its partial file holds more than 5 MB."""
+    hub.delay_s = 0.01
+    proc = subprocess.Popen([sys.executable, "-m", "llmos", "models", "pull", name], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
     deadline = time.monotonic() + 60
-    parts: list[Path] = []
     while time.monotonic() < deadline:
         parts = list(models_dir().glob("*.part"))
         if parts and parts[0].stat().st_size > 5_000_000:
-            break
+            return proc, parts[0]
         time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the partial file did not grow past 5 MB within 60 s")
+
+
+def test_cli_ctrl_c_keeps_the_partial_file_and_says_how_to_resume(hub: FakeHub) -> None:
+    e, _ = smollm_as(hub, "smollm2-135m-instruct")
+    proc, part = _slow_pull_halfway(hub, e.name)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert f"downloaded: `llmos models pull {e.name}` resumes" in err and part.exists()
+
+
+def test_cli_resumes_a_download_cut_by_a_killed_process(hub: FakeHub) -> None:
+    e, data = smollm_as(hub, "smollm2-135m-instruct")
+    proc, part = _slow_pull_halfway(hub, e.name)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    (part,) = parts
     kept = part.stat().st_size
     assert 5_000_000 < kept < len(data)
     hub.delay_s = 0.0
     out = llmos("models", "pull", e.name)
     assert out.returncode == 0, out.stderr
-    assert "resuming from" in out.stderr
+    assert "checking the partial download…" in out.stderr and "resuming from" in out.stderr
     resumed = int(hub.gets()[-1].headers["range"].removeprefix("bytes=").rstrip("-"))
     assert resumed == kept  # the kept bytes were not fetched again
     assert hashlib.sha256((models_dir() / e.file).read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
@@ -238,6 +276,18 @@ def test_cli_offline_mode(hub: FakeHub) -> None:
     out = llmos("models", "pull", "smollm2-135m-instruct", HF_HUB_OFFLINE="1")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "HF_HUB_OFFLINE is set, so smollm2-135m-instruct cannot be downloaded" in out.stderr
+    assert hub.file_requests() == [] and leftovers() == []
+
+
+def test_cli_a_copy_in_the_hf_cache_is_used_where_it_is(hub: FakeHub, tiny: bytes) -> None:
+    e = catalog.load()["smollm2-135m-instruct"]
+    snapshot = Path(os.environ["HF_HOME"]) / "hub" / "models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF" / \
+        "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    snapshot.mkdir(parents=True)
+    (snapshot / e.file).write_bytes(tiny)
+    out = llmos("models", "pull", e.name)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"{e.name} is already on disk: ") and "used from there, not copied" in out.stdout
     assert hub.file_requests() == [] and leftovers() == []
 
 

@@ -133,6 +133,10 @@ def _pull_gguf(name: str) -> None:
 
     with GgufProgress() as bar:
         result = pull(name, progress=bar)
+    if not result.sha256:  # found in another tool's folder
+        typer.echo(f"{result.entry.name} is already on disk: {display(result.path)} ({gb(result.size_bytes)}); "
+                   "it is used from there, not copied")
+        return
     how = "already downloaded" if not result.downloaded else "pulled"
     typer.echo(f"{how} {result.entry.name}: {display(result.path)} ({gb(result.size_bytes)}, "
                f"sha256 {result.sha256[:16]}…)")

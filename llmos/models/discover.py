@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos.models.gguf_header import GgufError, read_header
+from llmos.models.header_cache import HeaderCache, spec_from_json, spec_to_json
 from llmos.picker.estimate import MetadataError, ModelSpec, spec_from_header
 
 MODEL_LAYER = "application/vnd.ollama.image.model"
@@ -95,29 +96,38 @@ def llmos_dir() -> Path:
 
 # --- reading one file -------------------------------------------------------------------------------------
 
-def describe(path: Path, name: str, source: str, repo: str = "") -> LocalModel:
-    """A LocalModel for one GGUF file, its header read; unreadable files are kept with the problem."""
+def describe(path: Path, name: str, source: str, repo: str = "", cache: HeaderCache | None = None) -> LocalModel:
+    """A LocalModel for one GGUF file, its header read (or its cached facts); unreadable files are kept, with
+    the problem said."""
+    from dataclasses import replace
+
     size = _size(path)
+    facts = cache.get(path) if cache is not None else None
+    if facts is None:
+        facts = _header_facts(path)
+        if cache is not None:
+            cache.put(path, facts)
+    spec = spec_from_json(facts.get("spec"))
+    if spec is not None:
+        # A split model's first part holds only some tensors: size the estimate by all the parts.
+        spec = replace(spec, name=name, weights_bytes=max(spec.weights_bytes, size))
+    return LocalModel(name, path, size, source, facts.get("quant", ""), facts.get("arch", ""),
+                      int(facts.get("context_length", 0)), int(facts.get("parameters", 0)),
+                      bool(facts.get("tools", False)), spec, facts.get("problem", ""), repo)
+
+
+def _header_facts(path: Path) -> dict[str, Any]:
     try:
         header = read_header(path)
     except GgufError as exc:
-        return LocalModel(name, path, size, source, problem=str(exc), repo=repo)
-    quant, arch, ctx = header.quant, header.architecture, header.context_length
+        return {"problem": str(exc)}
+    facts: dict[str, Any] = {"quant": header.quant, "arch": header.architecture,
+                             "context_length": header.context_length, "parameters": header.parameters}
     try:
-        spec: ModelSpec | None = spec_from_header(header, name)
+        spec = spec_from_header(header)
     except MetadataError as exc:
-        return LocalModel(name, path, size, source, quant, arch, ctx, header.parameters, problem=str(exc),
-                          repo=repo)
-    assert spec is not None
-    spec = _with_size(spec, size)
-    return LocalModel(name, path, size, source, quant, arch, ctx, header.parameters, spec.tools, spec, repo=repo)
-
-
-def _with_size(spec: ModelSpec, size: int) -> ModelSpec:
-    from dataclasses import replace
-
-    # A split model's first part holds only some tensors: size the estimate by all the parts.
-    return replace(spec, weights_bytes=max(spec.weights_bytes, size))
+        return {**facts, "problem": str(exc)}
+    return {**facts, "tools": spec.tools, "spec": spec_to_json(spec)}
 
 
 def _size(path: Path) -> int:
@@ -222,6 +232,7 @@ def discover(env: Mapping[str, str] | None = None) -> list[LocalModel]:
     """Every GGUF model file on this machine, each once (the same blob under two names keeps the first)."""
     seen: set[Path] = set()
     found = []
+    cache = HeaderCache()
     for path, name, source, repo in _candidates(env):
         try:
             real = path.resolve()
@@ -230,7 +241,8 @@ def discover(env: Mapping[str, str] | None = None) -> list[LocalModel]:
         if real in seen:
             continue
         seen.add(real)
-        found.append(describe(real, _catalog_name(path) or name, source, repo))
+        found.append(describe(real, _catalog_name(path) or name, source, repo, cache))
+    cache.save()
     return found
 
 

@@ -114,30 +114,56 @@ def after_no_provider(exc: NoProviderAvailable, *, interactive: bool | None = No
     return ExitStatus.NO_PROVIDER
 
 
-async def offer_in_shell(console: Any, no_provider: bool) -> None:
-    """The shell's version, after its banner: the same offer, asked once above the prompt (default no)."""
-    if not no_provider:
+LOCAL_PROVIDER_TYPES = ("ollama", "embedded")
+
+
+def only_local_providers(config: Any) -> bool:
+    """No enabled provider but local ones (Ollama, the embedded engine): when those have no model, nothing
+    can answer. The shell's reachability check cannot say more (a server may chat yet not list models)."""
+    return all(p.type in LOCAL_PROVIDER_TYPES for p in config.providers().values() if p.enabled)
+
+
+async def offer_in_shell(console: Any, config: Any, offline: bool) -> None:
+    """The shell's version, after its banner: the same offer, asked once above the prompt (default no), when
+    the first provider is unreachable and no other kind of provider is configured."""
+    if not (offline and only_local_providers(config)):
         return
     import asyncio
 
     offer = await asyncio.to_thread(first_run_offer)
     if offer is None:
         return
-    console.print(offer.describe(), style="yellow", markup=False, highlight=False)
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or not offer.enough_space:
-        console.print(f"To install it: {offer.command}", style="yellow", markup=False, highlight=False)
+        console.print(f"{offer.describe()} To install it: {offer.command}", style="yellow", markup=False,
+                      highlight=False)
         return
     from prompt_toolkit.application import run_in_terminal
 
     from llmos.errors import LlmosError
 
+    # With the prompt put aside, talk to the terminal itself: the shell's patched stdout would hold the text.
+    out, inp = sys.__stdout__, sys.__stdin__
+
+    def say(text: str) -> None:
+        if out is not None:
+            out.write(text + "\n")
+            out.flush()
+
+    def read(question: str) -> str:
+        if out is None or inp is None:
+            return ""
+        out.write(question)
+        out.flush()
+        return inp.readline()
+
     def ask_and_pull() -> None:
-        if not _ask_once(f"Download {offer.model} now? [y/N] ", input):
-            print(f"Not downloaded. Later: {offer.command}")
+        say(offer.describe())
+        if not _ask_once(f"Download {offer.model} now? [y/N] ", read):
+            say(f"Not downloaded. Later: {offer.command}")
             return
         try:
             download(offer, then="the local engine can use it")
         except LlmosError as exc:  # a failed download must not stop the shell
-            print(f"llmos: {exc}")
+            say(f"llmos: {exc}")
 
     await run_in_terminal(ask_and_pull, in_executor=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -76,6 +77,13 @@ def offline() -> bool:
     return value.strip().upper() in ("1", "ON", "YES", "TRUE")
 
 
+def _hash_into(digest: Any, path: Path, n: int) -> None:
+    with path.open("rb") as f:
+        while n > 0 and (chunk := f.read(min(HASH_CHUNK, n))):
+            digest.update(chunk)
+            n -= len(chunk)
+
+
 def sha256_of(path: Path, on_chunk: Callable[[int], None] | None = None) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -108,7 +116,7 @@ def pull_entry(entry: CatalogEntry, *, progress: Progress | None = None, dest_di
     progress = progress or Silent()
     dest_dir = dest_dir or paths.models_dir()
     dest = dest_dir / entry.file
-    done = _already_there(entry, dest)
+    done = _already_there(entry, dest) or _elsewhere(entry, dest_dir)
     if done is not None:
         return done
     if offline():
@@ -128,9 +136,7 @@ def pull_entry(entry: CatalogEntry, *, progress: Progress | None = None, dest_di
         part.unlink()
         have = 0
     _check_space(dest_dir, (size or entry.size_bytes) - have, entry)
-    _download(meta, part, have, size, entry, progress)
-    progress.status("verifying sha256…")
-    got = sha256_of(part)
+    got = _download(meta, part, have, size, entry, progress)
     if expected_sha is not None and got != expected_sha:
         part.unlink(missing_ok=True)
         raise ChecksumError(f"{entry.file}: checksum mismatch (expected sha256 {expected_sha}, got {got}); "
@@ -150,6 +156,17 @@ def _already_there(entry: CatalogEntry, dest: Path) -> PullResult | None:
     if not recorded or (entry.sha256 is not None and recorded[0] != entry.sha256):
         return None
     return PullResult(entry, dest, dest.stat().st_size, recorded[0], False)
+
+
+def _elsewhere(entry: CatalogEntry, dest_dir: Path) -> PullResult | None:
+    """The catalog's file already in the Hugging Face cache or LM Studio's folder: used there, not copied.
+    (Its sha256 is not recomputed here: the tool that downloaded it checked it.)"""
+    from llmos.models.discover import discover
+
+    for m in discover():
+        if m.name == entry.name and m.can_chat and dest_dir not in m.path.parents:
+            return PullResult(entry, m.path, m.size_bytes, "", False)
+    return None
 
 
 def _drop_stale_parts(folder: Path, file: str, keep: Path) -> None:
@@ -184,7 +201,8 @@ def _metadata(entry: CatalogEntry) -> _Meta:
     endpoint = os.environ.get("HF_ENDPOINT") or None
     url = hf_hub_url(entry.repo, entry.file, endpoint=endpoint)
     try:
-        meta = get_hf_file_metadata(url, endpoint=endpoint, retry_on_errors=True)
+        # No retries on the HEAD: an unreachable hub is said at once (the body download retries on its own).
+        meta = get_hf_file_metadata(url, endpoint=endpoint, retry_on_errors=False)
     except Exception as exc:
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, url)}") from exc
     headers = build_hf_headers()
@@ -246,18 +264,57 @@ class _Bar:
         self.progress.advance(int(n))
 
 
+class _Hashing:
+    """The file http_get writes to, hashing the bytes on their way to disk (no second read of gigabytes).
+    A rewind (a server that ignored the Range request) spoils the running hash: then the file is hashed."""
+
+    def __init__(self, out: Any, digest: Any):
+        self.out, self.digest, self.spoiled = out, digest, False
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return int(self.out.write(data))
+
+    def tell(self) -> int:
+        return int(self.out.tell())
+
+    def seek(self, *args: Any) -> int:
+        self.spoiled = True
+        return int(self.out.seek(*args))
+
+    def truncate(self, *args: Any) -> int:
+        self.spoiled = True
+        return int(self.out.truncate(*args))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: CatalogEntry,
-              progress: Progress) -> None:
+              progress: Progress) -> str:
+    """Append the missing bytes to ``part``; the sha256 of the whole file."""
     from functools import partial
 
     from huggingface_hub.file_download import http_get
 
     from llmos import paths
 
+    digest = hashlib.sha256()
+    if have:
+        progress.status("checking the partial download…")
+        _hash_into(digest, part, have)
+    hub_log = logging.getLogger("huggingface_hub.file_download")
+    retries = _RetryNotice(progress)
+    hub_log.addFilter(retries)
     try:
-        with part.open("ab") as out:
-            http_get(meta.url, out, resume_size=have, headers=meta.headers, expected_size=size,
+        with part.open("ab") as raw:
+            out = _Hashing(raw, digest)
+            http_get(meta.url, out, resume_size=have, headers=meta.headers, expected_size=size,  # type: ignore[arg-type]
                      displayed_filename=entry.file, tqdm_class=partial(_Bar, progress))  # type: ignore[arg-type]
+        if not out.spoiled:
+            return digest.hexdigest()
+        progress.status("verifying sha256…")
+        return sha256_of(part)
     except OSError as exc:
         if exc.errno in _NO_SPACE:
             written = part.stat().st_size if part.exists() else 0
@@ -271,3 +328,24 @@ def _download(meta: _Meta, part: Path, have: int, size: int | None, entry: Catal
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
     except Exception as exc:
         raise PullError(f"{entry.name}: {describe_hub_error(exc, entry, meta.url)} — pull again to resume") from exc
+    except KeyboardInterrupt:
+        kept = part.stat().st_size if part.exists() else 0
+        progress.status(f"interrupted with {gb(kept)} downloaded: `llmos models pull {entry.name}` resumes")
+        raise
+    finally:
+        hub_log.removeFilter(retries)
+
+
+class _RetryNotice(logging.Filter):
+    """huggingface_hub logs a dropped connection as a two-line warning; say it in one line on the bar."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "Trying to resume download" in text:
+            self.progress.status("the connection dropped; resuming…")
+            return False
+        return "Max retries exceeded" not in text  # the error that follows says it
