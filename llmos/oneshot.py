@@ -27,8 +27,8 @@ def ask(text: str, options: Options, *, tools: bool = True, terminal: Terminal |
             _report(terminal, result, options.json, [], False)
             return ExitStatus.OK
         return asyncio.run(_with_tools(config, router, text, options, terminal))
-    except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (models/first_run.py)
-        from llmos.models.first_run import after_no_provider
+    except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (ui/first_run.py)
+        from llmos.ui.first_run import after_no_provider
 
         return after_no_provider(exc, interactive=terminal.interactive, err=terminal.stderr)
 

@@ -16,7 +16,7 @@ from tests.conftest import write_user_config
 from tests.llm_server import free_port
 from tests.ollama_wire import PULL_LLAMA32_3B, OllamaReplay
 
-# The real entry point (`llmos.cli.main`: exit codes, error messages) with the sub-app mounted as `models`,
+# The real entry point (`llmos.entry.main`: exit codes, error messages) with the sub-app mounted as `models`,
 # as llmos/cli/__init__.py registers it; the mount is skipped once it is registered there.
 RUNNER = """
 import sys
@@ -25,7 +25,8 @@ from llmos.cli import models_cmd
 if not any(g.name == "models" for g in cli.app.registered_groups):
     cli.app.add_typer(models_cmd.app, name="models")
 sys.argv[0] = "llmos"
-cli.main()
+from llmos.entry import main
+main()
 """
 
 

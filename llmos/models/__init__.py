@@ -5,7 +5,6 @@
     discover.py     GGUFs already on disk (Ollama, LM Studio, the HF cache, the llmos models folder); locate()
     pull.py         `llmos models pull NAME` from Hugging Face through huggingface_hub
     overview.py     what `llmos models` shows about them
-    first_run.py    no provider and no local model: the offer, asked once or printed with exit status 3
 
 For the embedded engine (one call; nothing heavy is imported)::
 

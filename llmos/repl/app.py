@@ -119,7 +119,7 @@ class Repl:
         await self._check_provider()
         self._agent = agent  # ready: from here on requests do not wait
         self.console.print(self._banner(), style="dim", markup=False, highlight=False)
-        from llmos.models.first_run import offer_in_shell  # no local model yet: offer one, asked once
+        from llmos.ui.first_run import offer_in_shell  # no local model yet: offer one, asked once
 
         await offer_in_shell(self.console, self.config, self.offline)
         return agent
