@@ -97,6 +97,7 @@ class References:
         """Paths and URLs the person typed, and the things their words just referred to."""
         resolutions = self.resolve(text)
         mentioned = [_found(e) for r in resolutions if not r.ambiguous for e in r.referents]
+        mentioned += [f for f in self._named_in(text) if f not in mentioned]
         there = [r.referents[0].value for r in resolutions if r.expression.lower() == "there" and not r.ambiguous]
         if there:  # "create plan.md there": the new name lives there, not in the working directory
             cwd = os.path.expanduser(there[0])
@@ -104,14 +105,19 @@ class References:
 
     def observe_assistant_text(self, text: str) -> None:
         """Things the answer named ("Firefox is using the most CPU"): they become what "it" means next."""
+        mentioned = self._named_in(text)
+        known = self._known_names()
+        named = [f for f in extract.from_text(text, known=known) if f not in mentioned]
+        self._add_group(mentioned + named, "assistant")
+
+    def _named_in(self, text: str) -> list[extract.Found]:
+        """Known things whose name the text uses as a word: "Firefox is using the most CPU", "on payments"."""
         mentioned = []
         for e in _unique(self._live()):
             name = _display_name(e)
             if len(name) >= 3 and re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text, re.I):
                 mentioned.append(_found(e))
-        known = self._known_names()
-        named = [f for f in extract.from_text(text, known=known) if f not in mentioned]
-        self._add_group(mentioned + named, "assistant")
+        return mentioned
 
     def _known_names(self) -> dict[str, extract.Found]:
         """Known files and folders by their base name, newest last: a bare "notes.txt" is that one."""
@@ -172,6 +178,9 @@ class References:
     def _candidates(self, expression: Expression) -> list[Entity]:
         live = self._live()
         candidates = [e for e in live if _fits(e, expression)]
+        if not candidates and expression.role and expression.role_word:  # "the backup folder" names a folder
+            expression = replace(expression, role="", words=(*expression.words, expression.role_word))
+            candidates = [e for e in live if _fits(e, expression)]
         if not candidates and expression.places:  # "open the pdf in firefox": where to open it, not where it is
             expression = replace(expression, places=())
             candidates = [e for e in live if _fits(e, expression)]
@@ -244,6 +253,8 @@ def _pick(candidates: list[Entity], expression: Expression) -> Entity | None:
     if not sets:
         return None
     members = _unique(max(sets, key=lambda g: max(e.seq for e in g)))
+    if expression.superlative == "size" and not any(e.size for e in members) and any(e.memory for e in members):
+        expression = replace(expression, superlative="memory")  # "the biggest one" in a process table
     if expression.superlative:
         metric = {"size": lambda e: e.size, "small": lambda e: e.size, "cpu": lambda e: e.cpu,
                   "memory": lambda e: e.memory}[expression.superlative]

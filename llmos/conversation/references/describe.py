@@ -86,6 +86,7 @@ class Expression:
     pronoun: str = ""
     unknown: list[str] = field(default_factory=list)
     head: str = ""
+    role_word: str = ""  # "backup" in "the backup folder" may be a name, not a role
     places: tuple[str, ...] = ()  # words of the folder the thing is in
     head_kinds: tuple[str, ...] = ()  # the kinds the head noun names (without what an extension implies)
     kind_words: tuple[str, ...] = ()  # "python", "log": also words of a name, when nothing has the extension
@@ -152,7 +153,7 @@ def _classify(word: str, expression: Expression, is_head: bool) -> bool:
     elif word in SUPERLATIVES:
         expression.superlative = SUPERLATIVES[word]
     elif word in ROLES and (is_head or word not in ("download", "downloads")):
-        expression.role = ROLES[word]
+        expression.role, expression.role_word = ROLES[word], word
         expression.plural = expression.plural or word in ("copies", "downloads")
     elif word in HEAD_KINDS:
         expression.kinds = expression.kinds if expression.head_kinds else (HEAD_KINDS[word] or expression.kinds)
