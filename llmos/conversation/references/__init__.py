@@ -165,6 +165,8 @@ class References:
         if not candidates:
             return None
         if expression.ordinal is not None or expression.superlative:
+            if expression.plural:
+                return None  # "the biggest files in ~/Videos" asks for a new listing; it points at none
             picked = _pick(candidates, expression)
             return Resolution(expression.text, [picked]) if picked else None
         latest = max(candidates, key=lambda e: e.seq)
