@@ -9,7 +9,9 @@ import yaml
 from llmos.conversation.references import References, is_destructive_request
 from llmos.paths import display
 
-CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "references.yaml").read_text())
+DATA = Path(__file__).parent / "data"
+CORPUS = [dialogue for name in ("references.yaml", "references-dialogues.yaml")
+          for dialogue in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))]
 
 
 def _norm(value: str) -> str:
@@ -27,14 +29,16 @@ def run_corpus() -> tuple[int, int, list[str]]:
                 refs.observe_tool_call(event["call"], event["args"])
             elif "result" in event:
                 refs.observe_tool_result(event["result"], event["structured"])
+            elif "assistant" in event:
+                refs.observe_assistant_text(event["assistant"])
             else:
                 total += 1
                 found = refs.resolve(event["ask"])
                 if event.get("ambiguous"):
                     ok = any(r.ambiguous for r in found)
                 else:
-                    got = [e.value for r in found if not r.ambiguous for e in r.referents]
-                    ok = got == [_norm(v) for v in event["expect"]]
+                    got = list(dict.fromkeys(e.value for r in found if not r.ambiguous for e in r.referents))
+                    ok = got == [_norm(v) for v in event["expect"]] and not any(r.ambiguous for r in found)
                 right += ok
                 if not ok:
                     wrong.append(f"{dialogue['name']}: {event['ask']!r} → {[r.describe() for r in found]}")
@@ -45,7 +49,7 @@ def test_reference_accuracy_on_the_corpus() -> None:
     right, total, wrong = run_corpus()
     accuracy = right / total
     print(f"\nreference resolution: {right}/{total} = {accuracy:.1%}")
-    assert total >= 30
+    assert len(CORPUS) >= 100 and total >= 200
     assert accuracy >= 0.95, "\n".join(wrong)
 
 

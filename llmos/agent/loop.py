@@ -211,7 +211,7 @@ class Agent:
             return _decode_decision(chat.text, by_name)
         if chat.tool_calls:
             return chat.text, chat.tool_calls
-        repaired = repair.calls_from_text(chat.text, set(by_name))
+        repaired = repair.calls_from_text(chat.text, {n: t.input_schema for n, t in by_name.items()})
         return ("" if repaired else chat.text), repaired
 
     # ---- running calls -----------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def _decode_decision(text: str, by_name: dict[str, ToolInfo]) -> tuple[str, list
     try:
         decision = json.loads(text)
     except json.JSONDecodeError:
-        calls = repair.calls_from_text(text, set(by_name))
+        calls = repair.calls_from_text(text, {n: t.input_schema for n, t in by_name.items()})
         return ("" if calls else text), calls
     if not isinstance(decision, dict):
         return text, []
