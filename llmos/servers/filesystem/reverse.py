@@ -60,10 +60,34 @@ def unchanged(path: Path, recorded: dict[str, Any] | None) -> bool:
     now = fingerprint(path)
     if now is None:
         return False
-    keys = ("type", "dev", "ino", "size", "sha256", "target") if recorded["type"] != "dir" else ("type", "ino")
+    # A folder is known by identity (its mtime changes whenever llmos itself adds to it); a folder made later
+    # on a reused inode is told apart by the marker llmos put on the one it made (see mark_made).
+    keys = ("type", "dev", "ino", "size", "sha256", "target") if recorded["type"] != "dir" else ("type", "dev", "ino")
     if any(now.get(k) != recorded.get(k) for k in keys if k in recorded):
         return False
-    return recorded["type"] == "dir" or "sha256" in recorded or now["mtime_ns"] == recorded["mtime_ns"]
+    if recorded["type"] == "dir":
+        return not recorded.get("marker") or _marker(path) == recorded["marker"]
+    return "sha256" in recorded or now["mtime_ns"] == recorded["mtime_ns"]
+
+
+_MARKER = "user.llmos.made"
+
+
+def mark_made(path: Path, entry_id: str) -> str | None:
+    """Tag a folder llmos made with its journal id (an extended attribute), so undo can tell it from a folder
+    made later at the same path; None where the filesystem has no user attributes."""
+    try:
+        os.setxattr(path, _MARKER, entry_id.encode(), follow_symlinks=False)
+    except OSError:
+        return None
+    return entry_id
+
+
+def _marker(path: Path) -> str | None:
+    try:
+        return os.getxattr(path, _MARKER, follow_symlinks=False).decode()
+    except OSError:
+        return None
 
 
 def _exists(path: Path) -> bool:
@@ -187,9 +211,11 @@ def undo_mkdir(data: dict[str, Any], interrupted: bool) -> str | None:
     target = Path(data["path"])
     if not _exists(target):
         return None
+    if any(target.iterdir()) if target.is_dir() and not target.is_symlink() else False:
+        raise Conflict(f"cannot undo: {target} is no longer empty; llmos leaves what is in it alone")
     recorded = data.get("after")
-    if recorded and not unchanged(target, {"type": "dir", "ino": recorded["ino"]}):
-        raise CannotUndo(f"left {target} alone: it is a different folder, made after llmos made one there")
+    if recorded and not unchanged(target, recorded):  # made again later (even on a reused inode), or used
+        raise CannotUndo(f"left {target} alone: it is a different folder, or was used, since llmos made it")
     if interrupted and target.lstat().st_ctime < float(data.get("started", 0)) - 1:
         raise NothingToUndo(_nothing_happened(target))  # it was there before the interrupted call
     try:

@@ -17,7 +17,7 @@ from llmos.paths import display
 from llmos.servers.common import ToolError
 from llmos.servers.filesystem import safe_io
 from llmos.servers.filesystem.models import Changed, PathArg
-from llmos.servers.filesystem.reverse import fingerprint
+from llmos.servers.filesystem.reverse import fingerprint, mark_made
 from llmos.servers.filesystem.state import MAX_COPY_BYTES, MAX_COPY_FILES, MAX_WRITE_BYTES, Fs, lstat
 from llmos.servers.sandbox import measure, not_found
 
@@ -49,7 +49,7 @@ def _make_folders(fs: Fs, target: Path) -> str | None:
     for folder in reversed(missing):
         with fs.journal.recording("mkdir", f"created folder {display(folder)}", path=str(folder)) as entry:
             folder.mkdir()
-            entry.after["after"] = fingerprint(folder)
+            entry.after["after"] = {**(fingerprint(folder) or {}), "marker": mark_made(folder, entry.id)}
         entry_id = entry.id
     return entry_id
 
@@ -150,5 +150,5 @@ def copy(fs: Fs, source: PathArg, destination: PathArg) -> Changed:
                                                                          MAX_COPY_BYTES))
         else:
             safe_io.copy_file(fs.sandbox, src, dst, MAX_COPY_BYTES)
-        entry.after["after"] = fingerprint(dst)
+        entry.after["after"] = {**(fingerprint(dst) or {}), "marker": mark_made(dst, entry.id) if is_dir else None}
     return Changed(path=display(dst), action="copied", undo_id=entry.id, source=display(src))
