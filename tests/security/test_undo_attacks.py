@@ -102,6 +102,46 @@ def test_trashing_one_name_of_a_hard_link_keeps_the_other(home: Path) -> None:
     assert (home / "twin.txt").stat().st_ino == (home / "docs" / "report.txt").stat().st_ino
 
 
+def test_a_move_never_replaces_a_hard_linked_file(home: Path) -> None:
+    os.link(home / "docs" / "report.txt", home / "twin.txt")
+    message = run(lambda c: call_error(c, "move", source="~/docs/notes.txt", destination="~/twin.txt",
+                                       overwrite=True), home)
+    assert "hard links" in message
+    assert (home / "twin.txt").read_text() == "the real report\n" and (home / "docs" / "notes.txt").exists()
+
+
+def test_a_delete_killed_after_its_journal_line_is_finished_not_an_older_one(home: Path) -> None:
+    """The exact state a kill -9 inside `delete` leaves: the write-ahead line written, the file already in the
+    trash, no completion line. `llmos undo` must bring back *that* file first."""
+    from llmos.servers.filesystem import trash
+
+    run(lambda c: call(c, "delete", path="~/docs/report.txt"), home)  # an older, completed action
+    notes = home / "docs" / "notes.txt"
+    trashed, info = trash.plan(notes) or pytest.fail("the home trash should be on this device")
+    UndoJournal().begin("trash", "moved ~/docs/notes.txt to the trash", path=str(notes), trash_file=str(trashed),
+                        trash_info=str(info))
+    trash.move(notes, trashed, info)  # ...and the process died here
+    listing = json.loads(llmos("undo", "--list", "--json").stdout)
+    assert listing[-1]["state"] == "pending" and "interrupted" in listing[-1]["status"]
+    first = llmos("undo")
+    assert first.returncode == 0 and "notes.txt" in first.stdout
+    assert notes.read_text() == "first notes\n" and not (home / "docs" / "report.txt").exists()
+    assert llmos("undo").returncode == 0 and (home / "docs" / "report.txt").exists()
+
+
+def test_a_delete_killed_before_the_rename_changes_nothing_and_is_skipped(home: Path) -> None:
+    from llmos.servers.filesystem import trash
+
+    run(lambda c: call(c, "delete", path="~/docs/report.txt"), home)
+    notes = home / "docs" / "notes.txt"
+    trashed, info = trash.plan(notes) or pytest.fail("the home trash should be on this device")
+    UndoJournal().begin("trash", "moved ~/docs/notes.txt to the trash", path=str(notes), trash_file=str(trashed),
+                        trash_info=str(info))  # died before the rename
+    out = llmos("undo")
+    assert out.returncode == 0 and "interrupted before it changed" in out.stderr
+    assert notes.exists() and (home / "docs" / "report.txt").exists()
+
+
 # ---- a journal that cannot be trusted ----------------------------------------------------------------
 
 @pytest.mark.parametrize("line", [

@@ -41,6 +41,10 @@ def move(fs: Fs, source: PathArg, destination: PathArg,
         if not overwrite:
             raise ToolError(f"{display(dst)} already exists; set overwrite to replace it.")
         _refuse_floor(fs, dst, "replace")
+        links = lstat(dst).st_nlink
+        if not dst.is_dir() and links > 1:  # the backup could not bring back the other names of the file
+            raise ToolError(f"{display(dst)} has {links} names (hard links); replacing it by a move could not be "
+                            "undone faithfully. Move it away first, or use write_file to change its content.")
         replaced = fs.journal.backup(dst)
     with fs.journal.recording("move", f"moved {display(src)} to {display(dst)}", source=str(src),
                               destination=str(dst), replaced_backup=str(replaced) if replaced else None) as entry:
