@@ -132,6 +132,9 @@ def test_every_tool_has_a_size_cap_with_a_clear_message(home: Path) -> None:
     big = home / "big.log"
     with open(big, "wb") as f:
         f.truncate(11 * 1024 * 1024)  # sparse: 11 MiB of zeros, no disk used
+    image = home / "disk.img"
+    with open(image, "wb") as f:
+        f.truncate(1100 * 1024 * 1024)  # sparse, too big to keep a backup of
     (home / "many").mkdir()
     for i in range(120):
         (home / "many" / f"f{i}.txt").write_text("needle\n")
@@ -141,8 +144,12 @@ def test_every_tool_has_a_size_cap_with_a_clear_message(home: Path) -> None:
                 await timed(call_error(c, "write_file", path="~/repo/docs/guide.md", content=huge)),
                 await timed(call(c, "read_file", path="~/big.log", limit=256 * 1024)),
                 await timed(call(c, "search_content", query="needle", path="~", limit=5)),
-                await timed(call(c, "search_files", pattern="*", path="~/many"))]
-    create, write, read, search, names = run(go, {**roots(home), "walk_limit": 50})
+                await timed(call(c, "search_files", pattern="*", path="~/many")),
+                await timed(call_error(c, "write_file", path="~/disk.img", content="x")),
+                await timed(call_error(c, "move", source="~/big.log", destination="~/disk.img", overwrite=True))]
+    create, write, read, search, names, overwrite, replace = run(go, {**roots(home), "walk_limit": 50})
+    assert "backups of at most" in overwrite and "backups of at most" in replace
+    assert image.stat().st_size == 1100 * 1024 * 1024 and big.exists()
     assert "at most" in create and "at most" in write
     assert not (home / "huge.txt").exists() and (home / "repo/docs/guide.md").read_text() == "install with needle\n"
     assert read["binary"] and read["total_bytes"] == 11 * 1024 * 1024

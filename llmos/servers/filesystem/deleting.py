@@ -14,7 +14,7 @@ from llmos.servers.common import ToolError
 from llmos.servers.filesystem import trash
 from llmos.servers.filesystem.models import Changed, PathArg
 from llmos.servers.filesystem.reverse import fingerprint
-from llmos.servers.filesystem.state import Fs, lstat
+from llmos.servers.filesystem.state import Fs, check_backup_size, lstat
 
 
 def _refuse_floor(fs: Fs, target: Path, verb: str) -> None:
@@ -45,6 +45,7 @@ def move(fs: Fs, source: PathArg, destination: PathArg,
         if not dst.is_dir() and links > 1:  # the backup could not bring back the other names of the file
             raise ToolError(f"{display(dst)} has {links} names (hard links); replacing it by a move could not be "
                             "undone faithfully. Move it away first, or use write_file to change its content.")
+        check_backup_size(dst)
         replaced = fs.journal.backup(dst)
     with fs.journal.recording("move", f"moved {display(src)} to {display(dst)}", source=str(src),
                               destination=str(dst), replaced_backup=str(replaced) if replaced else None) as entry:

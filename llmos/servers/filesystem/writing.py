@@ -18,7 +18,8 @@ from llmos.servers.common import ToolError
 from llmos.servers.filesystem import safe_io
 from llmos.servers.filesystem.models import Changed, PathArg
 from llmos.servers.filesystem.reverse import fingerprint, mark_made
-from llmos.servers.filesystem.state import MAX_COPY_BYTES, MAX_COPY_FILES, MAX_WRITE_BYTES, Fs, lstat
+from llmos.servers.filesystem.state import (MAX_COPY_BYTES, MAX_COPY_FILES, MAX_WRITE_BYTES, Fs, check_backup_size,
+                                           lstat)
 from llmos.servers.sandbox import measure, not_found
 
 
@@ -71,6 +72,7 @@ def _existing_regular(fs: Fs, target: Path) -> os.stat_result:
 def _overwrite(fs: Fs, target: Path, content: str, append: bool) -> Changed:
     data = _encoded(content)
     _existing_regular(fs, target)
+    check_backup_size(target)
     backup = fs.journal.backup(target)
     what = "appended to" if append else "overwrote"
     with fs.journal.recording("overwrite", f"{what} {display(target)}", path=str(target),
