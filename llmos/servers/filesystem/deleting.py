@@ -11,7 +11,7 @@ from pydantic import Field
 
 from llmos.paths import display
 from llmos.servers.common import ToolError
-from llmos.servers.filesystem import trash
+from llmos.servers.filesystem import safe_io, trash
 from llmos.servers.filesystem.models import Changed, PathArg
 from llmos.servers.filesystem.reverse import fingerprint
 from llmos.servers.filesystem.state import Fs, check_backup_size, lstat
@@ -65,9 +65,10 @@ def delete(fs: Fs, path: PathArg) -> Changed:
     planned = trash.plan(target)
     if planned is not None:
         trashed, info = planned
-        with fs.journal.recording("trash", summary, path=str(target), trash_file=str(trashed),
-                                  trash_info=str(info)) as entry:
-            trash.move(target, trashed, info)
+        with (safe_io.open_folder(fs.sandbox, target.parent) as folder,
+              fs.journal.recording("trash", summary, path=str(target), trash_file=str(trashed),
+                                   trash_info=str(info)) as entry):
+            trash.move(target, trashed, info, dir_fd=folder)  # relative to the folder: no symlink swapped in
     else:  # another volume: its own trash folder, found after the move
         with fs.journal.recording("trash", summary, path=str(target)) as entry:
             trashed, info = trash.other_volume(target)

@@ -49,7 +49,8 @@ def _make_folders(fs: Fs, target: Path) -> str | None:
     entry_id = None
     for folder in reversed(missing):
         with fs.journal.recording("mkdir", f"created folder {display(folder)}", path=str(folder)) as entry:
-            folder.mkdir()
+            with safe_io.open_folder(fs.sandbox, folder.parent) as parent:  # no symlink swapped in on the way
+                os.mkdir(folder.name, dir_fd=parent)
             entry.after["after"] = {**(fingerprint(folder) or {}), "marker": mark_made(folder, entry.id)}
         entry_id = entry.id
     return entry_id
