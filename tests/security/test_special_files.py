@@ -155,3 +155,38 @@ def test_every_tool_has_a_size_cap_with_a_clear_message(home: Path) -> None:
     assert read["binary"] and read["total_bytes"] == 11 * 1024 * 1024
     assert search["note"] and "Stopped after 50" in search["note"]
     assert names["note"] and len(names["paths"]) <= 50
+
+
+def test_a_folder_swapped_for_a_symlink_during_writes_never_writes_outside(home: Path, tmp_path: Path) -> None:
+    """A thread flips ~/repo/box between a real folder and a symlink out of the roots while the server creates
+    100 files in it: the check-then-write race must never put a file outside."""
+    import threading
+
+    outside = tmp_path / "outside"
+    box = home / "repo" / "box"
+    box.mkdir()
+    stop = threading.Event()
+
+    def flip() -> None:
+        real, link = home / "repo" / ".real", home / "repo" / ".link"
+        link.symlink_to(outside)
+        while not stop.is_set():  # box: a folder, then a symlink out, then a folder again…
+            os.rename(box, real)
+            os.rename(link, box)
+            os.rename(box, link)
+            os.rename(real, box)
+
+    async def go(c: Client) -> list[Any]:
+        return [await c.call_tool("create_file", {"path": f"~/repo/box/f{i}.txt", "content": "x"})
+                for i in range(100)]
+    flipper = threading.Thread(target=flip, daemon=True)
+    flipper.start()
+    try:
+        results = run(go, roots(home))
+    finally:
+        stop.set()
+        flipper.join()
+    assert sorted(p.name for p in outside.iterdir()) == ["other.md"]
+    created = sum(not r.is_error for r in results)
+    assert 0 < created < 100, created  # the race really ran both ways
+    assert len(list(box.iterdir())) == created
