@@ -182,6 +182,9 @@ class UndoJournal:
                 continue
             try:
                 self._reverse(entry)
+            except Conflict as exc:  # the person decides; older entries stay reachable by id
+                raise Conflict(f"{exc} (or undo an older change instead: llmos undo --list, then llmos undo ID)") \
+                    from None
             except CannotUndo as exc:
                 quiet = isinstance(exc, NothingToUndo) and entry.state == "failed"
                 if not quiet:
