@@ -370,3 +370,25 @@ def test_kill_9_mid_action_then_undo_restores_everything(home: Path, seed: int) 
     assert snapshot(root) == before
     states = {e["status"] for e in json.loads(llmos("undo", "--list", "--json").stdout)}
     assert states <= {"undone", "cannot undo"}, states
+
+
+def test_at_a_terminal_undo_asks_and_keeps_the_later_version_in_the_trash(home: Path, isolated_home: Path) -> None:
+    """In a real terminal (tmux): the conflict is shown and asked; "n" leaves everything, "y" undoes and the
+    person's later version lands in the trash, not in the void."""
+    from tests.tmux import Terminal
+
+    target = home / "docs" / "report.txt"
+    run(lambda c: call(c, "write_file", path=str(target), content="llmos wrote this\n"), home)
+    target.write_text("the person's own edit\n")
+    with Terminal(f"{sys.executable} -m llmos undo", cwd=str(home), width=200) as term:
+        term.wait_for("Undo anyway?")
+        term.send("n", "Enter")
+        term.wait_for("EXIT=1")
+    assert target.read_text() == "the person's own edit\n"
+    with Terminal(f"{sys.executable} -m llmos undo", cwd=str(home), width=200) as term:
+        term.wait_for("Undo anyway?")
+        term.send("y", "Enter")
+        term.wait_for("EXIT=0")
+    assert target.read_text() == "the real report\n"
+    kept = list((isolated_home / "data" / "Trash" / "files").glob("report.txt.changed-*"))
+    assert len(kept) == 1 and kept[0].read_text() == "the person's own edit\n"

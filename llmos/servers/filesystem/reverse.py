@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import stat as stat_module
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +100,25 @@ def _free(path: Path) -> None:
         raise Conflict(f"cannot undo: {path} exists again; move it away first, then run llmos undo again")
 
 
-def _changed(path: Path, what: str) -> Conflict:
-    return Conflict(f"cannot undo: {path} has changed since llmos {what} it, and undoing would discard that "
-                    "change; move it away (or put it back as it was) and run llmos undo again")
+def _conflict_unless(force: bool, path: Path, what: str) -> None:
+    """Something changed ``path`` after the action: stop, unless the person said to go on (a yes at the
+    terminal), in which case the later version is kept in the trash, never discarded."""
+    if not force:
+        raise Conflict(f"cannot undo: {path} has changed since llmos {what} it, and undoing would discard that "
+                       "change; move it away (or put it back as it was) and run llmos undo again")
+
+
+def _keep_current(target: Path) -> str:
+    """A copy of the later version of ``target`` in the trash, before undo replaces it; its name there."""
+    keep = target.with_name(f"{target.name}.changed-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.copy2(target, keep, follow_symlinks=False)
+    _to_trash(keep)
+    return keep.name
 
 
 # ---- one reverser per action -----------------------------------------------------------------------------
 
-def undo_trash(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_trash(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     original = Path(data["path"])
     trashed = Path(data["trash_file"]) if data.get("trash_file") else None
     info = Path(data["trash_info"]) if data.get("trash_info") else None
@@ -131,7 +143,7 @@ def undo_trash(data: dict[str, Any], interrupted: bool) -> str | None:
     return "finished undoing an interrupted delete" if interrupted else None
 
 
-def undo_overwrite(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_overwrite(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target, backup = Path(data["path"]), Path(data["backup"])
     if not backup.exists():
         raise CannotUndo(f"the backup of {target} is gone")
@@ -140,11 +152,14 @@ def undo_overwrite(data: dict[str, Any], interrupted: bool) -> str | None:
             shutil.rmtree(backup.parent, ignore_errors=True)
             raise NothingToUndo(_nothing_happened(target))
         if _exists(target) and target.lstat().st_mtime > float(data.get("started", 0)) + _INTERRUPTED_SLACK_S:
-            raise _changed(target, "was writing")
+            _conflict_unless(force, target, "was writing")
     elif not unchanged(target, data.get("after")):
-        raise _changed(target, "wrote")
+        _conflict_unless(force, target, "wrote")
+    kept = _keep_current(target) if force and target.is_file() and not target.is_symlink() else None
     _restore_in_place(backup, target)
     shutil.rmtree(backup.parent, ignore_errors=True)
+    if kept:
+        return f"the version it replaced is in the trash as {kept}"
     return "restored a file whose write was interrupted" if interrupted else None
 
 
@@ -169,7 +184,7 @@ def _same_content(a: Path, b: Path) -> bool:
         return False
 
 
-def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_move(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     source, destination = Path(data["source"]), Path(data["destination"])
     replaced = Path(data["replaced_backup"]) if data.get("replaced_backup") else None
     if interrupted and _exists(source):  # the rename never happened
@@ -179,7 +194,7 @@ def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
     if not _exists(destination):
         raise CannotUndo(f"{destination} is gone")
     if not interrupted and not unchanged(destination, data.get("after")):
-        raise _changed(destination, "moved")
+        _conflict_unless(force, destination, "moved")  # forced: a rename back, nothing is lost
     _free(source)
     shutil.move(destination, source)
     if replaced is not None and replaced.exists():  # the move had replaced a file: put it back
@@ -188,7 +203,7 @@ def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
     return None
 
 
-def undo_create(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_create(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target = Path(data["path"])
     if not _exists(target):
         if interrupted:
@@ -200,14 +215,14 @@ def undo_create(data: dict[str, Any], interrupted: bool) -> str | None:
             raise NothingToUndo(_nothing_happened(target))  # it was there before: not llmos's to remove
         late = st.st_mtime > started + _INTERRUPTED_SLACK_S
         if late or stat_module.S_ISDIR(st.st_mode) != bool(data.get("is_dir")):
-            raise _changed(target, "was creating")
+            _conflict_unless(force, target, "was creating")
     elif not unchanged(target, data.get("after")):
-        raise _changed(target, "created")
+        _conflict_unless(force, target, "created")  # forced: it goes to the trash, nothing is lost
     _to_trash(target)  # even undoing a create never destroys data: it goes to the trash
     return None
 
 
-def undo_mkdir(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_mkdir(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target = Path(data["path"])
     if not _exists(target):
         return None
@@ -225,7 +240,7 @@ def undo_mkdir(data: dict[str, Any], interrupted: bool) -> str | None:
     return None
 
 
-def undo_permanent(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_permanent(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     raise CannotUndo("it was deleted permanently and cannot be undone")
 
 
