@@ -135,6 +135,18 @@ def test_tools_schemas_and_annotations() -> None:
     asyncio.run(go())
 
 
+def test_tools_declare_their_facts_as_meta() -> None:
+    async def go():
+        async with memory_client("apps") as client:
+            return (await client.list_tools()).tools
+    tools = {t.name: t.meta or {} for t in asyncio.run(go())}
+    assert all(meta["llmos/reversible"] is False for meta in tools.values())
+    for name in ("launch_app", "open_with_default"):
+        assert tools[name]["llmos/url_args"] == ["target"] and tools[name]["llmos/network"] is True
+    assert tools["list_apps"] == {"llmos/reversible": False, "llmos/path_args": [], "llmos/url_args": [],
+                                  "llmos/network": False}
+
+
 def test_list_apps_visibility_and_precedence(desktop: dict[str, Path]) -> None:
     async def go() -> None:
         async with memory_client("apps") as client:

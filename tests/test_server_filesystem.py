@@ -265,3 +265,18 @@ def test_over_stdio_with_roots_from_config(home: Path, isolated_home: Path) -> N
     tools, listing, refused = asyncio.run(go())
     assert {"list_directory", "delete", "delete_permanently", "find_largest"} <= tools
     assert len(listing["entries"]) == 3 and "outside the folders" in refused
+
+
+def test_tools_declare_their_facts_as_meta(home: Path) -> None:
+    """The agent reads these instead of keeping its own lists (undoable tools, path arguments)."""
+    async def go(c):
+        return (await c.list_tools()).tools
+    tools = {t.name: t for t in run(go)}
+    reversible = {"write_file", "append_file", "move", "create_file", "copy", "make_directory", "delete"}
+    for name, tool in tools.items():
+        meta = tool.meta or {}
+        assert set(meta) >= {"llmos/reversible", "llmos/path_args", "llmos/url_args", "llmos/network"}, name
+        assert meta["llmos/reversible"] is (name in reversible), name
+        assert meta["llmos/path_args"] and set(meta["llmos/path_args"]) <= set(tool.input_schema["properties"])
+        assert meta["llmos/url_args"] == [] and meta["llmos/network"] is False
+    assert tools["copy"].meta["llmos/path_args"] == ["source", "destination"]

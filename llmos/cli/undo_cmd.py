@@ -28,12 +28,30 @@ def undo(
         _notes(journal.problems)
         print_journal(entries, json_output)
         return
+    from llmos.servers.undo import Conflict
+
     try:
         entry = journal.undo(entry_id)
+    except Conflict as conflict:
+        if not (conflict.entry_id and _ask(str(conflict))):
+            raise
+        entry = journal.undo(conflict.entry_id, force=True)  # the person said yes, at the terminal
     finally:
         _notes(journal.problems)
     _notes(journal.notes)
     print(f"undone: {entry.summary}")
+
+
+def _ask(problem: str) -> bool:
+    """On a terminal only: undo anyway? The later version is kept in the trash. Anything but y is no."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    print(f"llmos: {problem}", file=sys.stderr)
+    try:
+        answer = input("Undo anyway? The later version is kept in the trash. [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _notes(lines: list[str]) -> None:

@@ -43,6 +43,8 @@ DEFAULT_SECRET_PATTERNS = (
     "key3.db", "key4.db", "signons.sqlite", "*.keyring", "*.kdbx",
 )
 _SECRET_PATTERN_NO_DOT = "id_*"  # id_<anything without a dot>, except public keys
+# Endings some default pattern has: any other lower-case dotted name skips the pattern matching (fast path).
+_SUSPECT_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keyring", ".kdbx", ".sqlite", ".db", ".json")
 # Writing here makes code run later (a shell start-up file, an autostart entry, a PATH folder, git config…),
 # so the additive tools refuse them and only the tools that ask may change them (servers.filesystem.code_later
 # adds more). Home-relative; XDG variables are added below.
@@ -90,6 +92,7 @@ class Sandbox:
     code_later: list[Path] = field(default_factory=list)
     _identities: set[tuple[int, int]] = field(default_factory=set, repr=False)
     _identities_at: float = field(default=0.0, repr=False)
+    _spellings: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_settings(cls, settings: dict, cwd: Path | None = None) -> Sandbox:
@@ -162,7 +165,10 @@ class Sandbox:
     def is_secret(self, path: Path, st: os.stat_result | None = None) -> bool:
         """True for a credential: inside a secret folder, named like one, or the same file (device and inode:
         a hard link, a bind mount) as one. ``path`` is absolute; ``st`` its lstat, when the caller has it."""
-        if self.is_secret_name(path.name) or any(_norm_within(path, s) for s in self.secret):
+        if self.is_secret_name(path.name):
+            return True
+        folded = norm(str(path))
+        if any(folded == s or folded.startswith(s + "/") for s in self._secret_spellings()):
             return True
         if st is None:
             try:
@@ -171,7 +177,16 @@ class Sandbox:
                 return False
         return self.is_secret_identity(st)
 
+    def _secret_spellings(self) -> list[str]:
+        if len(self._spellings) != len(self.secret):
+            self._spellings = [norm(str(p)).rstrip("/") for p in self.secret]
+        return self._spellings
+
     def is_secret_name(self, name: str) -> bool:
+        only_defaults = len(self.secret_patterns) == len(DEFAULT_SECRET_PATTERNS)
+        if only_defaults and name.isascii() and name.islower() and "." in name and \
+                not name.startswith((".", "id_")) and not name.endswith(_SUSPECT_SUFFIXES):
+            return False  # the common case (report.pdf, main.py) without matching every default pattern
         folded = norm(name)
         if fnmatch.fnmatchcase(folded, _SECRET_PATTERN_NO_DOT) and "." not in folded:
             return True

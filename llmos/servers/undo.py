@@ -35,7 +35,10 @@ class UndoError(LlmosError):
 
 
 class Conflict(UndoError):
-    """Undoing would discard something that changed after the action: stop and let the person decide."""
+    """Undoing would discard something that changed after the action: stop and let the person decide
+    (``entry_id`` names the entry, for `undo(entry_id, force=True)` after their yes)."""
+
+    entry_id: str | None = None
 
 
 class CannotUndo(UndoError):
@@ -168,20 +171,26 @@ class UndoJournal:
         """Undo the newest entry that can be undone; entries that never can are skipped with a note."""
         return self.undo(None)
 
-    def undo(self, entry_id: str | None = None) -> Entry:
+    def undo(self, entry_id: str | None = None, force: bool = False) -> Entry:
+        """Undo entry ``entry_id``, or the newest that can be undone. ``force`` (only after the person's yes):
+        go on although the path changed since; the later version is kept in the trash."""
         self.notes = []
         entries = self.entries()
         if entry_id:
             entry = _find(entries, entry_id)
             if entry.undone:
                 raise UndoError(f"{entry.id} ({entry.summary}) was already undone")
-            self._reverse(entry)
+            self._reverse(entry, force)
             return entry
         for entry in reversed(entries):
             if entry.undone or entry.state == "skipped":
                 continue
             try:
                 self._reverse(entry)
+            except Conflict as exc:  # the person decides; older entries stay reachable by id
+                conflict = Conflict(f"{exc} (or undo an older change instead: llmos undo --list, then llmos undo ID)")
+                conflict.entry_id = entry.id
+                raise conflict from None
             except CannotUndo as exc:
                 quiet = isinstance(exc, NothingToUndo) and entry.state == "failed"
                 if not quiet:
@@ -191,11 +200,14 @@ class UndoJournal:
             return entry
         raise UndoError("nothing to undo" + "".join(f"; {note}" for note in self.notes))
 
-    def _reverse(self, entry: Entry) -> None:
+    def _reverse(self, entry: Entry, force: bool = False) -> None:
         from llmos.servers.filesystem.reverse import REVERSERS
 
         try:
-            note = REVERSERS[entry.action](entry.data, entry.state in ("pending", "failed"))
+            note = REVERSERS[entry.action](entry.data, entry.state in ("pending", "failed"), force)
+        except Conflict as exc:
+            exc.entry_id = entry.id
+            raise
         except OSError as exc:
             raise UndoError(f"cannot undo {entry.summary}: {(exc.strerror or str(exc)).lower()}") from exc
         if note:

@@ -132,6 +132,9 @@ def test_every_tool_has_a_size_cap_with_a_clear_message(home: Path) -> None:
     big = home / "big.log"
     with open(big, "wb") as f:
         f.truncate(11 * 1024 * 1024)  # sparse: 11 MiB of zeros, no disk used
+    image = home / "disk.img"
+    with open(image, "wb") as f:
+        f.truncate(1100 * 1024 * 1024)  # sparse, too big to keep a backup of
     (home / "many").mkdir()
     for i in range(120):
         (home / "many" / f"f{i}.txt").write_text("needle\n")
@@ -141,10 +144,49 @@ def test_every_tool_has_a_size_cap_with_a_clear_message(home: Path) -> None:
                 await timed(call_error(c, "write_file", path="~/repo/docs/guide.md", content=huge)),
                 await timed(call(c, "read_file", path="~/big.log", limit=256 * 1024)),
                 await timed(call(c, "search_content", query="needle", path="~", limit=5)),
-                await timed(call(c, "search_files", pattern="*", path="~/many"))]
-    create, write, read, search, names = run(go, {**roots(home), "walk_limit": 50})
+                await timed(call(c, "search_files", pattern="*", path="~/many")),
+                await timed(call_error(c, "write_file", path="~/disk.img", content="x")),
+                await timed(call_error(c, "move", source="~/big.log", destination="~/disk.img", overwrite=True))]
+    create, write, read, search, names, overwrite, replace = run(go, {**roots(home), "walk_limit": 50})
+    assert "backups of at most" in overwrite and "backups of at most" in replace
+    assert image.stat().st_size == 1100 * 1024 * 1024 and big.exists()
     assert "at most" in create and "at most" in write
     assert not (home / "huge.txt").exists() and (home / "repo/docs/guide.md").read_text() == "install with needle\n"
     assert read["binary"] and read["total_bytes"] == 11 * 1024 * 1024
     assert search["note"] and "Stopped after 50" in search["note"]
     assert names["note"] and len(names["paths"]) <= 50
+
+
+def test_a_folder_swapped_for_a_symlink_during_writes_never_writes_outside(home: Path, tmp_path: Path) -> None:
+    """A thread flips ~/repo/box between a real folder and a symlink out of the roots while the server creates
+    100 files in it: the check-then-write race must never put a file outside."""
+    import threading
+
+    outside = tmp_path / "outside"
+    box = home / "repo" / "box"
+    box.mkdir()
+    stop = threading.Event()
+
+    def flip() -> None:
+        real, link = home / "repo" / ".real", home / "repo" / ".link"
+        link.symlink_to(outside)
+        while not stop.is_set():  # box: a folder, then a symlink out, then a folder again…
+            os.rename(box, real)
+            os.rename(link, box)
+            os.rename(box, link)
+            os.rename(real, box)
+
+    async def go(c: Client) -> list[Any]:
+        return [await c.call_tool("create_file", {"path": f"~/repo/box/f{i}.txt", "content": "x"})
+                for i in range(100)]
+    flipper = threading.Thread(target=flip, daemon=True)
+    flipper.start()
+    try:
+        results = run(go, roots(home))
+    finally:
+        stop.set()
+        flipper.join()
+    assert sorted(p.name for p in outside.iterdir()) == ["other.md"]
+    created = sum(not r.is_error for r in results)
+    assert 0 < created < 100, created  # the race really ran both ways
+    assert len(list(box.iterdir())) == created

@@ -11,10 +11,10 @@ from pydantic import Field
 
 from llmos.paths import display
 from llmos.servers.common import ToolError
-from llmos.servers.filesystem import trash
+from llmos.servers.filesystem import safe_io, trash
 from llmos.servers.filesystem.models import Changed, PathArg
 from llmos.servers.filesystem.reverse import fingerprint
-from llmos.servers.filesystem.state import Fs, lstat
+from llmos.servers.filesystem.state import Fs, check_backup_size, lstat
 
 
 def _refuse_floor(fs: Fs, target: Path, verb: str) -> None:
@@ -41,6 +41,11 @@ def move(fs: Fs, source: PathArg, destination: PathArg,
         if not overwrite:
             raise ToolError(f"{display(dst)} already exists; set overwrite to replace it.")
         _refuse_floor(fs, dst, "replace")
+        links = lstat(dst).st_nlink
+        if not dst.is_dir() and links > 1:  # the backup could not bring back the other names of the file
+            raise ToolError(f"{display(dst)} has {links} names (hard links); replacing it by a move could not be "
+                            "undone faithfully. Move it away first, or use write_file to change its content.")
+        check_backup_size(dst)
         replaced = fs.journal.backup(dst)
     with fs.journal.recording("move", f"moved {display(src)} to {display(dst)}", source=str(src),
                               destination=str(dst), replaced_backup=str(replaced) if replaced else None) as entry:
@@ -60,9 +65,10 @@ def delete(fs: Fs, path: PathArg) -> Changed:
     planned = trash.plan(target)
     if planned is not None:
         trashed, info = planned
-        with fs.journal.recording("trash", summary, path=str(target), trash_file=str(trashed),
-                                  trash_info=str(info)) as entry:
-            trash.move(target, trashed, info)
+        with (safe_io.open_folder(fs.sandbox, target.parent) as folder,
+              fs.journal.recording("trash", summary, path=str(target), trash_file=str(trashed),
+                                   trash_info=str(info)) as entry):
+            trash.move(target, trashed, info, dir_fd=folder)  # relative to the folder: no symlink swapped in
     else:  # another volume: its own trash folder, found after the move
         with fs.journal.recording("trash", summary, path=str(target)) as entry:
             trashed, info = trash.other_volume(target)

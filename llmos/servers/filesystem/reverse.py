@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import stat as stat_module
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,34 @@ def unchanged(path: Path, recorded: dict[str, Any] | None) -> bool:
     now = fingerprint(path)
     if now is None:
         return False
-    keys = ("type", "dev", "ino", "size", "sha256", "target") if recorded["type"] != "dir" else ("type", "ino")
+    # A folder is known by identity (its mtime changes whenever llmos itself adds to it); a folder made later
+    # on a reused inode is told apart by the marker llmos put on the one it made (see mark_made).
+    keys = ("type", "dev", "ino", "size", "sha256", "target") if recorded["type"] != "dir" else ("type", "dev", "ino")
     if any(now.get(k) != recorded.get(k) for k in keys if k in recorded):
         return False
-    return recorded["type"] == "dir" or "sha256" in recorded or now["mtime_ns"] == recorded["mtime_ns"]
+    if recorded["type"] == "dir":
+        return not recorded.get("marker") or _marker(path) == recorded["marker"]
+    return "sha256" in recorded or now["mtime_ns"] == recorded["mtime_ns"]
+
+
+_MARKER = "user.llmos.made"
+
+
+def mark_made(path: Path, entry_id: str) -> str | None:
+    """Tag a folder llmos made with its journal id (an extended attribute), so undo can tell it from a folder
+    made later at the same path; None where the filesystem has no user attributes."""
+    try:
+        os.setxattr(path, _MARKER, entry_id.encode(), follow_symlinks=False)
+    except OSError:
+        return None
+    return entry_id
+
+
+def _marker(path: Path) -> str | None:
+    try:
+        return os.getxattr(path, _MARKER, follow_symlinks=False).decode()
+    except OSError:
+        return None
 
 
 def _exists(path: Path) -> bool:
@@ -75,14 +100,25 @@ def _free(path: Path) -> None:
         raise Conflict(f"cannot undo: {path} exists again; move it away first, then run llmos undo again")
 
 
-def _changed(path: Path, what: str) -> Conflict:
-    return Conflict(f"cannot undo: {path} has changed since llmos {what} it, and undoing would discard that "
-                    "change; move it away (or put it back as it was) and run llmos undo again")
+def _conflict_unless(force: bool, path: Path, what: str) -> None:
+    """Something changed ``path`` after the action: stop, unless the person said to go on (a yes at the
+    terminal), in which case the later version is kept in the trash, never discarded."""
+    if not force:
+        raise Conflict(f"cannot undo: {path} has changed since llmos {what} it, and undoing would discard that "
+                       "change; move it away (or put it back as it was) and run llmos undo again")
+
+
+def _keep_current(target: Path) -> str:
+    """A copy of the later version of ``target`` in the trash, before undo replaces it; its name there."""
+    keep = target.with_name(f"{target.name}.changed-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.copy2(target, keep, follow_symlinks=False)
+    _to_trash(keep)
+    return keep.name
 
 
 # ---- one reverser per action -----------------------------------------------------------------------------
 
-def undo_trash(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_trash(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     original = Path(data["path"])
     trashed = Path(data["trash_file"]) if data.get("trash_file") else None
     info = Path(data["trash_info"]) if data.get("trash_info") else None
@@ -107,7 +143,7 @@ def undo_trash(data: dict[str, Any], interrupted: bool) -> str | None:
     return "finished undoing an interrupted delete" if interrupted else None
 
 
-def undo_overwrite(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_overwrite(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target, backup = Path(data["path"]), Path(data["backup"])
     if not backup.exists():
         raise CannotUndo(f"the backup of {target} is gone")
@@ -116,11 +152,14 @@ def undo_overwrite(data: dict[str, Any], interrupted: bool) -> str | None:
             shutil.rmtree(backup.parent, ignore_errors=True)
             raise NothingToUndo(_nothing_happened(target))
         if _exists(target) and target.lstat().st_mtime > float(data.get("started", 0)) + _INTERRUPTED_SLACK_S:
-            raise _changed(target, "was writing")
+            _conflict_unless(force, target, "was writing")
     elif not unchanged(target, data.get("after")):
-        raise _changed(target, "wrote")
+        _conflict_unless(force, target, "wrote")
+    kept = _keep_current(target) if force and target.is_file() and not target.is_symlink() else None
     _restore_in_place(backup, target)
     shutil.rmtree(backup.parent, ignore_errors=True)
+    if kept:
+        return f"the version it replaced is in the trash as {kept}"
     return "restored a file whose write was interrupted" if interrupted else None
 
 
@@ -145,7 +184,7 @@ def _same_content(a: Path, b: Path) -> bool:
         return False
 
 
-def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_move(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     source, destination = Path(data["source"]), Path(data["destination"])
     replaced = Path(data["replaced_backup"]) if data.get("replaced_backup") else None
     if interrupted and _exists(source):  # the rename never happened
@@ -155,7 +194,7 @@ def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
     if not _exists(destination):
         raise CannotUndo(f"{destination} is gone")
     if not interrupted and not unchanged(destination, data.get("after")):
-        raise _changed(destination, "moved")
+        _conflict_unless(force, destination, "moved")  # forced: a rename back, nothing is lost
     _free(source)
     shutil.move(destination, source)
     if replaced is not None and replaced.exists():  # the move had replaced a file: put it back
@@ -164,7 +203,7 @@ def undo_move(data: dict[str, Any], interrupted: bool) -> str | None:
     return None
 
 
-def undo_create(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_create(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target = Path(data["path"])
     if not _exists(target):
         if interrupted:
@@ -176,20 +215,22 @@ def undo_create(data: dict[str, Any], interrupted: bool) -> str | None:
             raise NothingToUndo(_nothing_happened(target))  # it was there before: not llmos's to remove
         late = st.st_mtime > started + _INTERRUPTED_SLACK_S
         if late or stat_module.S_ISDIR(st.st_mode) != bool(data.get("is_dir")):
-            raise _changed(target, "was creating")
+            _conflict_unless(force, target, "was creating")
     elif not unchanged(target, data.get("after")):
-        raise _changed(target, "created")
+        _conflict_unless(force, target, "created")  # forced: it goes to the trash, nothing is lost
     _to_trash(target)  # even undoing a create never destroys data: it goes to the trash
     return None
 
 
-def undo_mkdir(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_mkdir(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     target = Path(data["path"])
     if not _exists(target):
         return None
+    if any(target.iterdir()) if target.is_dir() and not target.is_symlink() else False:
+        raise Conflict(f"cannot undo: {target} is no longer empty; llmos leaves what is in it alone")
     recorded = data.get("after")
-    if recorded and not unchanged(target, {"type": "dir", "ino": recorded["ino"]}):
-        raise CannotUndo(f"left {target} alone: it is a different folder, made after llmos made one there")
+    if recorded and not unchanged(target, recorded):  # made again later (even on a reused inode), or used
+        raise CannotUndo(f"left {target} alone: it is a different folder, or was used, since llmos made it")
     if interrupted and target.lstat().st_ctime < float(data.get("started", 0)) - 1:
         raise NothingToUndo(_nothing_happened(target))  # it was there before the interrupted call
     try:
@@ -199,7 +240,7 @@ def undo_mkdir(data: dict[str, Any], interrupted: bool) -> str | None:
     return None
 
 
-def undo_permanent(data: dict[str, Any], interrupted: bool) -> str | None:
+def undo_permanent(data: dict[str, Any], interrupted: bool, force: bool = False) -> str | None:
     raise CannotUndo("it was deleted permanently and cannot be undone")
 
 

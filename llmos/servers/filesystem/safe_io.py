@@ -20,7 +20,8 @@ from llmos.paths import display
 from llmos.servers.common import ToolError
 from llmos.servers.sandbox import Sandbox
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_PATH: a folder one may pass through but not list (mode --x) is still walked.
+_DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # Text that only a private key holds: refused whatever the file is called (a copy, a hard link, a renamed key).
 PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File", b"OPENSSH PRIVATE KEY")

@@ -22,6 +22,7 @@ MAX_WALK_ENTRIES = 200_000  # any walk (search, find_largest, disk_usage) stops 
 MAX_WRITE_BYTES = 10 * 1024 * 1024  # create_file, write_file, append_file content
 MAX_COPY_BYTES = 4 * 1024 * 1024 * 1024  # copy, in total
 MAX_COPY_FILES = 100_000
+MAX_BACKUP_BYTES = 1024 * 1024 * 1024  # what an overwrite or a replacing move keeps as a backup for undo
 
 
 def walk_limit(settings: dict) -> int:
@@ -54,6 +55,16 @@ class Fs:
                             "autostart, PATH folders, git or llmos config…); creating it needs the person's "
                             "yes: use write_file, which asks first.")
         return target
+
+
+def check_backup_size(path: Path) -> None:
+    """Refuse to replace something too big to keep a backup of (undo could not bring it back)."""
+    from llmos.servers.sandbox import measure
+
+    files, size = measure(path, MAX_COPY_FILES + 1)
+    if size > MAX_BACKUP_BYTES or files > MAX_COPY_FILES:
+        raise ToolError(f"{display(path)} is {size:,} bytes in {files:,} files; llmos keeps backups of at most "
+                        f"{MAX_BACKUP_BYTES:,} bytes, so it will not replace it (undo could not bring it back).")
 
 
 def lstat(path: Path) -> os.stat_result:

@@ -37,8 +37,10 @@ def plan(path: Path) -> tuple[Path, Path] | None:
     return files / name, info / f"{name}.trashinfo"
 
 
-def move(path: Path, trashed: Path, info: Path) -> None:
-    """Write ``info`` (exclusively: a name taken meanwhile fails) and rename ``path`` to ``trashed``."""
+def move(path: Path, trashed: Path, info: Path, dir_fd: int | None = None) -> None:
+    """Write ``info`` (exclusively: a name taken meanwhile fails) and rename ``path`` to ``trashed``; with
+    ``dir_fd`` (a descriptor of ``path``'s folder) the rename is relative to it, so a folder swapped for a
+    symlink meanwhile cannot redirect it."""
     trashed.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     info.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     text = (f"[Trash Info]\nPath={quote(str(path), safe='/')}\n"
@@ -50,7 +52,10 @@ def move(path: Path, trashed: Path, info: Path) -> None:
     finally:
         os.close(fd)
     try:
-        os.rename(path, trashed)
+        if dir_fd is None:
+            os.rename(path, trashed)
+        else:
+            os.rename(path.name, trashed, src_dir_fd=dir_fd)
     except OSError:
         info.unlink(missing_ok=True)
         raise

@@ -17,8 +17,9 @@ from llmos.paths import display
 from llmos.servers.common import ToolError
 from llmos.servers.filesystem import safe_io
 from llmos.servers.filesystem.models import Changed, PathArg
-from llmos.servers.filesystem.reverse import fingerprint
-from llmos.servers.filesystem.state import MAX_COPY_BYTES, MAX_COPY_FILES, MAX_WRITE_BYTES, Fs, lstat
+from llmos.servers.filesystem.reverse import fingerprint, mark_made
+from llmos.servers.filesystem.state import (MAX_COPY_BYTES, MAX_COPY_FILES, MAX_WRITE_BYTES, Fs, check_backup_size,
+                                           lstat)
 from llmos.servers.sandbox import measure, not_found
 
 
@@ -48,8 +49,9 @@ def _make_folders(fs: Fs, target: Path) -> str | None:
     entry_id = None
     for folder in reversed(missing):
         with fs.journal.recording("mkdir", f"created folder {display(folder)}", path=str(folder)) as entry:
-            folder.mkdir()
-            entry.after["after"] = fingerprint(folder)
+            with safe_io.open_folder(fs.sandbox, folder.parent) as parent:  # no symlink swapped in on the way
+                os.mkdir(folder.name, dir_fd=parent)
+            entry.after["after"] = {**(fingerprint(folder) or {}), "marker": mark_made(folder, entry.id)}
         entry_id = entry.id
     return entry_id
 
@@ -71,6 +73,7 @@ def _existing_regular(fs: Fs, target: Path) -> os.stat_result:
 def _overwrite(fs: Fs, target: Path, content: str, append: bool) -> Changed:
     data = _encoded(content)
     _existing_regular(fs, target)
+    check_backup_size(target)
     backup = fs.journal.backup(target)
     what = "appended to" if append else "overwrote"
     with fs.journal.recording("overwrite", f"{what} {display(target)}", path=str(target),
@@ -150,5 +153,5 @@ def copy(fs: Fs, source: PathArg, destination: PathArg) -> Changed:
                                                                          MAX_COPY_BYTES))
         else:
             safe_io.copy_file(fs.sandbox, src, dst, MAX_COPY_BYTES)
-        entry.after["after"] = fingerprint(dst)
+        entry.after["after"] = {**(fingerprint(dst) or {}), "marker": mark_made(dst, entry.id) if is_dir else None}
     return Changed(path=display(dst), action="copied", undo_id=entry.id, source=display(src))
