@@ -12,12 +12,14 @@ import pytest
 from llmos.servers.tooling import META_KEYS, NETWORK, PATH_ARGS, REVERSIBLE, URL_ARGS
 from tests.mcp_helpers import stdio_client
 
-DECLARING = ("git", "system", "browser")
+DECLARING = ("git", "system", "browser", "filesystem", "apps")
 # Tools that send something off the machine, by server: every other tool of these servers stays local.
 NETWORK_TOOLS = {
     "git": {"git_clone", "git_pull", "git_push"},
     "system": set(),
     "browser": {"open_url", "fetch_page", "search_page", "download", "download_overwrite"},
+    "filesystem": set(),
+    "apps": {"launch_app"},  # it may open a URL in the browser
 }
 
 
@@ -42,7 +44,7 @@ def test_every_tool_declares_sane_facts(server: str) -> None:
         paths, urls = meta[PATH_ARGS], meta[URL_ARGS]
         assert all(isinstance(a, str) for a in paths + urls), tool.name
         assert set(paths) <= arguments and set(urls) <= arguments, (tool.name, paths, urls, arguments)
-        assert not set(paths) & set(urls), tool.name
+        # an argument may be either (launch_app opens a file or a URL): it is then checked as both
         assert meta[NETWORK] == (tool.name in NETWORK_TOOLS[server]), tool.name
         if urls:
             assert meta[NETWORK], f"{tool.name} takes a URL but says it stays on this machine"

@@ -14,7 +14,7 @@ from mcp.types import ToolAnnotations
 from llmos import __version__
 
 __all__ = ["ToolError", "new_server", "READ_ONLY", "ADDITIVE", "DESTRUCTIVE", "READ_ONLY_WEB", "WEB_ACTION",
-           "cap", "sentence", "facts", "register"]
+           "cap", "sentence", "register"]
 
 # Annotation presets. The confirmation gate relies on these, so they must tell the truth.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -47,15 +47,6 @@ def sentence(exc: OSError, what: str) -> str:
     """An OSError as a sentence a person understands."""
     reason = exc.strerror or type(exc).__name__
     return f"{what}: {reason.lower()}"
-
-
-def facts(*, reversible: bool = False, path_args: Sequence[str] = (), url_args: Sequence[str] = (),
-          network: bool = False) -> dict[str, Any]:
-    """What a built-in tool declares about itself as MCP tool `_meta`, for the agent to read instead of keeping
-    its own lists: whether `llmos undo` reverses it, which arguments are paths or URLs, whether it reaches
-    the network."""
-    return {"llmos/reversible": reversible, "llmos/path_args": list(path_args), "llmos/url_args": list(url_args),
-            "llmos/network": network}
 
 
 def register(server: MCPServer, fn: Callable[..., Any], state: Any, *, annotations: ToolAnnotations,

@@ -13,7 +13,8 @@ from typing import Any
 
 def build_server(settings: dict[str, Any]) -> Any:
     from llmos.servers.apps import tools
-    from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, WEB_ACTION, facts, new_server, register
+    from llmos.servers.tooling import facts
+    from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, WEB_ACTION, new_server, register
 
     server = new_server("apps", "Desktop applications: find installed apps, launch them (optionally with a "
                                 "file or URL), list and close running ones, open files and URLs.")
@@ -21,10 +22,10 @@ def build_server(settings: dict[str, Any]) -> Any:
     table: list[tuple[Callable[..., Any], Any, dict[str, Any]]] = [
         (tools.list_apps, READ_ONLY, facts()),
         (tools.search_apps, READ_ONLY, facts()),
-        (tools.launch_app, ADDITIVE, facts(path_args=["target"], url_args=["target"], network=True)),
+        (tools.launch_app, ADDITIVE, facts(paths=["target"], urls=["target"], network=True)),
         (tools.list_running_apps, READ_ONLY, facts()),
         (tools.close_app, DESTRUCTIVE, facts()),
-        (tools.open_with_default, WEB_ACTION, facts(path_args=["target"], url_args=["target"], network=True)),
+        (tools.open_with_default, WEB_ACTION, facts(paths=["target"], urls=["target"], network=True)),
     ]
     for fn, preset, meta in table:
         register(server, fn, settings, annotations=preset, meta=meta)
