@@ -22,7 +22,7 @@ from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, WEB_ACTION
 from tests.mcp_helpers import annotations_of, call, call_error, memory_client, stdio_client
 from tests.xserver import _window_manager, x_display, xvfb  # noqa: F401  (fixtures, used by name)
 
-TOOLS = {"list_apps": READ_ONLY, "search_apps": READ_ONLY, "launch_app": ADDITIVE,
+TOOLS = {"list_apps": READ_ONLY, "search_apps": READ_ONLY, "launch_app": WEB_ACTION,  # it may open a URL: open world
          "list_running_apps": READ_ONLY, "close_app": DESTRUCTIVE, "open_with_default": WEB_ACTION}
 RECORDER = """#!/bin/sh
 # Writes its arguments, one per line, beside itself: what a launched program was given.

@@ -19,7 +19,7 @@ NETWORK_TOOLS = {
     "system": set(),
     "browser": {"open_url", "fetch_page", "search_page", "download", "download_overwrite"},
     "filesystem": set(),
-    "apps": {"launch_app"},  # it may open a URL in the browser
+    "apps": {"launch_app", "open_with_default"},  # they may open a URL in the browser
 }
 
 

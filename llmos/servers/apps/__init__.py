@@ -22,7 +22,7 @@ def build_server(settings: dict[str, Any]) -> Any:
     table: list[tuple[Callable[..., Any], Any, dict[str, Any]]] = [
         (tools.list_apps, READ_ONLY, facts()),
         (tools.search_apps, READ_ONLY, facts()),
-        (tools.launch_app, ADDITIVE, facts(paths=["target"], urls=["target"], network=True)),
+        (tools.launch_app, WEB_ACTION, facts(paths=["target"], urls=["target"], network=True)),
         (tools.list_running_apps, READ_ONLY, facts()),
         (tools.close_app, DESTRUCTIVE, facts()),
         (tools.open_with_default, WEB_ACTION, facts(paths=["target"], urls=["target"], network=True)),
