@@ -28,8 +28,10 @@ def _key(spec: ServerSpec) -> str:
     origin = importlib.util.find_spec(BUILTIN[spec.name][0])
     stamp = ""
     if origin is not None and origin.origin:
-        st = os.stat(origin.origin)
-        stamp = f"{st.st_mtime_ns}:{st.st_size}"
+        files = [Path(origin.origin)]
+        if origin.submodule_search_locations:  # a package: a tool may be added in any of its modules
+            files = sorted(Path(origin.origin).parent.rglob("*.py"))
+        stamp = ";".join(f"{f.name}:{(st := os.stat(f)).st_mtime_ns}:{st.st_size}" for f in files)
     raw = json.dumps([__version__, spec.name, stamp, spec.settings], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
