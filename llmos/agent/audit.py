@@ -7,11 +7,14 @@ logged. Arguments are redacted: values under secret-looking keys, and anything s
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from llmos import paths
+from llmos.damaged import not_a_regular_file, report, set_aside
 from llmos.redaction import redact
 
 # Re-exported: the one redaction helper knows every configured key at run time (llmos.redaction).
@@ -35,12 +38,42 @@ class AuditLog:
             f.flush()
 
     def recent(self, count: int = 50) -> list[dict[str, Any]]:
-        if not self.file.exists():
+        """The newest ``count`` records. Damaged lines (torn by a crash, or edited) are skipped and reported;
+        a folder or pipe where the log should be is moved aside, since reading a pipe would block forever."""
+        if not os.path.lexists(self.file):
             return []
-        out = []
-        for line in self.file.read_text(encoding="utf-8").splitlines()[-count:]:
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash
-        return out
+        problem = not_a_regular_file(self.file)
+        if problem:
+            set_aside(self.file, problem, "a new audit log will be started")
+            return []
+        out: deque[dict[str, Any]] = deque(maxlen=max(count, 0))
+        damaged = 0
+        with open(self.file, "rb") as f:
+            for raw in f:
+                record = _record(raw)
+                if record is None:
+                    damaged += raw.strip() != b""
+                else:
+                    out.append(record)
+        if damaged:
+            report(f"{self.file}: skipped {damaged} damaged line(s) (torn by a crash or edited); the rest is shown")
+        return list(out)
+
+
+_TEXT_FIELDS = ("server", "tool", "decision", "by", "status")
+
+
+def _record(raw: bytes) -> dict[str, Any] | None:
+    """One audit record, or None when the line is not one (so the viewers never meet a wrong shape)."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in _TEXT_FIELDS):
+        return None
+    ts, duration = record.get("ts"), record.get("duration_s")
+    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts < 1e11:
+        return None
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
+        return None
+    return record

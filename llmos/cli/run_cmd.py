@@ -34,7 +34,7 @@ def run(
 
     text = " ".join(words or [])
     if text.strip() == "-":
-        text = sys.stdin.read()
+        text = _stdin_text()
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
     status = ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output,
@@ -42,3 +42,15 @@ def run(
                  continue_session=session if session else ("" if continue_ else None))
     if status:
         raise typer.Exit(status)
+
+
+def _stdin_text() -> str:
+    """The request from stdin, which must be UTF-8 text: a request made of guessed characters is not sent."""
+    from llmos.errors import UsageError
+
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the request on stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start}); convert it first, e.g. iconv -f latin1 -t utf-8") from None

@@ -13,7 +13,6 @@ from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console
@@ -23,6 +22,7 @@ from llmos.config import Config
 from llmos.errors import LlmosError
 from llmos.repl.commands import argument_values, describe_commands, dispatch
 from llmos.repl.completion import ShellCompleter
+from llmos.repl.history_file import open_history
 from llmos.repl.events import ReplEvents
 
 
@@ -72,7 +72,7 @@ class Repl:
         self._agent: Any = None
         self._loading: asyncio.Task | None = None
         self.prompt = PromptSession(
-            history=FileHistory(str(_history_file())), auto_suggest=AutoSuggestFromHistory(),
+            history=open_history(paths.repl_history()), auto_suggest=AutoSuggestFromHistory(),
             completer=ShellCompleter(describe_commands(), lambda name: argument_values(self, name)),
             complete_while_typing=False, key_bindings=_key_bindings(), bottom_toolbar=self._toolbar,
             vi_mode=config.get("preferences.editing_mode") == "vi", input=input, output=output)
@@ -301,12 +301,6 @@ class _ReplConfirmer:
             return await asker.confirm(request)
         finally:
             self.repl.confirming = False
-
-
-def _history_file() -> Any:
-    path = paths.repl_history()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def main() -> None:
