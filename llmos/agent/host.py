@@ -148,7 +148,9 @@ class McpHost:
         conn.task = asyncio.create_task(self._serve(conn, connected), name=f"mcp-{conn.spec.name}")
         try:
             await asyncio.wait_for(asyncio.shield(connected), self._timeout)
-            conn.tools = [_tool_record(t) for t in (await conn.client.list_tools()).tools]
+            # A server that connects but never lists its tools must not hold llmos up either.
+            listing = await asyncio.wait_for(conn.client.list_tools(), self._timeout)
+            conn.tools = [_tool_record(t) for t in listing.tools]
             conn.error = None
         except TimeoutError:
             conn.error = f"did not start within {self._timeout:g}s"

@@ -278,3 +278,28 @@ def test_a_crashing_built_in_tool_prints_no_traceback(isolated_home: Path, tmp_p
     assert "UnexpectedToolError" not in err and "│" not in err  # no (rich) traceback box either
     assert "move" in result  # the model was told the call failed
     assert (root / "folder" / "keep.txt").read_text() == "kept"
+
+
+# ---- tool cache -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("damage", [GARBAGE, b"[1, 2, 3]", b'[{"name": 5}]', b'{"tools": []}'])
+def test_a_damaged_tool_cache_is_ignored_and_rewritten(damage: bytes, isolated_home: Path, tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "a.txt").write_text("alpha")
+    with ReplayServer() as server:
+        scripted = ScriptedModel(server)
+        write_user_config(isolated_home, scripted.config(servers_config(root)))
+        scripted.say(openai_text("warm"), openai_tool_calls(("read_file", {"path": str(root / "a.txt")})),
+                     openai_text("read"))
+        assert llmos("run", "hi").returncode == 0  # fills the cache
+        cached = list((isolated_home / "cache").rglob("filesystem-*.json"))
+        assert cached
+        for path in cached:
+            path.write_bytes(damage)
+        out = llmos("run", "read a.txt")
+        err = clean(out)
+        result = scripted.requests()[-1]["messages"][-1]["content"]
+    assert out.returncode == 0, err
+    assert "alpha" in result
+    assert all(json.loads(p.read_text())[0]["name"] for p in (isolated_home / "cache").rglob("filesystem-*.json"))
