@@ -22,10 +22,21 @@ def main() -> None:
             install_log_filter()
         from llmos.repl.app import main as shell
 
-        sys.exit(guarded(shell))
+        _exit(guarded(shell))
     from llmos.cli import run_cli
 
-    sys.exit(guarded(run_cli))
+    _exit(guarded(run_cli))
+
+
+def _exit(status: int) -> None:
+    """Exit with ``status``. A built-in tool call that timed out may have left a worker thread blocked for
+    good; Python would wait for it at exit, so then everything is flushed and the process ends at once."""
+    host = sys.modules.get("llmos.agent.host")
+    if host is not None and host.abandoned_calls():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 def guarded(run: Callable[[], int | None]) -> int:

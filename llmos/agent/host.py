@@ -21,6 +21,13 @@ from llmos.servers import BUILTIN
 log = logging.getLogger(__name__)
 
 DEFAULT_TOOL_TIMEOUT_S = 60.0
+_ABANDONED: list[str] = []  # in-process tool calls that timed out
+
+
+def abandoned_calls() -> list[str]:
+    """In-process tool calls llmos stopped waiting for. Their worker threads may block forever (a pipe, a
+    dead mount), and Python waits for such threads at exit, so the process must then exit without them."""
+    return list(_ABANDONED)
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,8 @@ class McpHost:
                 result = await asyncio.wait_for(conn.client.call_tool(tool.name, arguments), self._tool_timeout)
             except TimeoutError:  # the server may still be working; llmos stops waiting and says so
                 log.debug("call %s timed out", tool.qualified)
+                if conn.spec.transport == "memory":
+                    _ABANDONED.append(tool.qualified)  # its worker thread may never end: see abandoned_calls()
                 return ToolOutcome(False, f"{tool.qualified} did not answer within {self._tool_timeout:g}s "
                                    "(agent.tool_timeout_s); llmos stopped waiting for it.",
                                    duration_s=time.perf_counter() - start, timed_out=True)

@@ -303,3 +303,19 @@ def test_a_damaged_tool_cache_is_ignored_and_rewritten(damage: bytes, isolated_h
     assert out.returncode == 0, err
     assert "alpha" in result
     assert all(json.loads(p.read_text())[0]["name"] for p in (isolated_home / "cache").rglob("filesystem-*.json"))
+
+
+def test_a_built_in_tool_blocked_on_a_pipe_does_not_hang_llmos(isolated_home: Path, tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    root.mkdir()
+    os.mkfifo(root / "pipe")  # nobody ever writes to it: reading it blocks forever
+    with ReplayServer() as server:
+        scripted = ScriptedModel(server)
+        write_user_config(isolated_home, scripted.config(servers_config(root) + "agent: {tool_timeout_s: 2}\n"))
+        scripted.say(openai_tool_calls(("read_file", {"path": str(root / "pipe")})), openai_text("No luck."))
+        out = llmos("run", "--json", "read the pipe", timeout=60)  # TimeoutExpired here would be the hang
+        result = scripted.requests()[-1]["messages"][-1]["content"]
+    clean(out)
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["text"] == "No luck."
+    assert "did not answer within 2s" in result or "pipe" in result  # timed out, or refused up front
