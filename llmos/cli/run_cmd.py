@@ -35,6 +35,7 @@ def run(
     text = " ".join(words or [])
     if text.strip() == "-":
         text = _stdin_text()
+    _refuse_undecodable(text)
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
     status = ask(text, provider=provider, model=model, stream=not no_stream, json_output=json_output,
@@ -54,3 +55,14 @@ def _stdin_text() -> str:
     except UnicodeDecodeError as exc:
         raise UsageError(f"the request on stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
                          f"{exc.start}); convert it first, e.g. iconv -f latin1 -t utf-8") from None
+
+
+def _refuse_undecodable(text: str) -> None:
+    """Arguments that were not UTF-8 reach Python as lone surrogates; no provider can be sent those."""
+    from llmos.errors import UsageError
+
+    for position, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            raw = ord(char) - 0xDC00 if "\udc80" <= char <= "\udcff" else ord(char)
+            raise UsageError(f"the request is not UTF-8 text (byte 0x{raw:02x} at character {position}); "
+                             "check the terminal's encoding (locale) or convert the text first")

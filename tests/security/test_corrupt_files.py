@@ -319,3 +319,11 @@ def test_a_built_in_tool_blocked_on_a_pipe_does_not_hang_llmos(isolated_home: Pa
     assert out.returncode == 0
     assert json.loads(out.stdout)["text"] == "No luck."
     assert "did not answer within 2s" in result or "pipe" in result  # timed out, or refused up front
+
+
+def test_a_non_utf8_byte_in_the_arguments_is_refused_and_nothing_runs(model, isolated_home: Path) -> None:
+    out = subprocess.run([os.fsencode(sys.executable), b"-m", b"llmos", b"run", b"delete caf\xe9.txt"],
+                         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    err = clean(out)
+    assert out.returncode == 2 and "not UTF-8" in err and "0xe9" in err
+    assert model.requests() == []
