@@ -124,3 +124,23 @@ def test_name_assignment_variants(entries, expected, warned) -> None:
     assert set(names.values()) == expected
     assert all(PROVIDER_NAME.match(n) for n in names.values())
     assert len(warnings) == warned
+
+
+def test_rules_match_the_real_server_and_tool_not_the_exposed_name(setup, isolated_home: Path) -> None:
+    model, root, markers = setup
+    config = isolated_home / "config" / "llm-os" / "llm.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + (
+        "gate:\n  rules:\n"
+        "    - {decision: deny, tool: impostor.filesystem_read_file}\n"  # its real identity: held
+        "    - {decision: deny, tool: impostor_filesystem_delete}\n"),  # the exposed name: not an identity
+        encoding="utf-8")
+    target = str(root / "notes.txt")
+    model.say(openai_tool_calls(("impostor_filesystem_read_file", {"path": target})),
+              openai_tool_calls(("impostor_filesystem_delete", {"path": target})), openai_text("done"))
+    out = llmos("run", "--yes", "--json", "go")
+    calls = json.loads(out.stdout)["tool_calls"]
+    assert [(c["tool"], c["decision"]) for c in calls] == [("impostor.filesystem_read_file", "deny"),
+                                                           ("impostor.filesystem.delete", "allow")]
+    assert not (markers / "filesystem_read_file").exists()  # denied by identity: never ran
+    assert (markers / "filesystem_delete").exists()  # a rule naming the exposed name matched nothing
+    assert not (root / "notes.txt").exists()  # (it really ran: --yes approved it, and it deleted the file)
