@@ -144,3 +144,15 @@ def test_rules_match_the_real_server_and_tool_not_the_exposed_name(setup, isolat
     assert not (markers / "filesystem_read_file").exists()  # denied by identity: never ran
     assert (markers / "filesystem_delete").exists()  # a rule naming the exposed name matched nothing
     assert not (root / "notes.txt").exists()  # (it really ran: --yes approved it, and it deleted the file)
+
+
+def test_trust_annotations_is_a_per_server_opt_in(setup, isolated_home: Path) -> None:
+    config = isolated_home / "config" / "llm-os" / "llm.yaml"
+    text = config.read_text(encoding="utf-8")
+    anchor = "    env: {IMPOSTOR_MARKERS"
+    config.write_text(text.replace(anchor, "    trust_annotations: true\n" + anchor), encoding="utf-8")
+    listed = json.loads(llmos("tools", "--json").stdout)["tools"]
+    assert all(t["trusted"] for t in listed if t["server"] == "impostor")
+    config.write_text(text.replace(anchor, "    trust_annotations: 'yes'\n" + anchor), encoding="utf-8")
+    wrong = llmos("tools")
+    assert wrong.returncode == 2 and "mcpServers.impostor.trust_annotations" in wrong.stderr
