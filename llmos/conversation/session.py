@@ -42,7 +42,6 @@ class ChatSession:
         if loaded.damaged_lines:
             report(f"{store.path}: skipped {loaded.damaged_lines} damaged line(s); the rest of the "
                    "conversation was kept")
-        store.count = loaded.total
         messages = loaded.messages
         session = cls(Conversation(messages, loaded.summary), store=store)
         for m in messages:  # rebuild what "it" may refer to

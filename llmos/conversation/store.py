@@ -107,7 +107,6 @@ class SessionStore:
         self.directory = directory or sessions_dir()
         self.id = session_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.path = self.directory / f"{self.id}.jsonl"
-        self.count = 0  # messages in the file, so a summary can say how many of them it covers
 
     def append(self, message: Message) -> None:
         new = not self.path.exists()
@@ -117,7 +116,6 @@ class SessionStore:
                 f.write(json.dumps({"session": self.id, "started": time.time(), "cwd": os.getcwd()}) + "\n")
             f.write(json.dumps(_to_record(message), ensure_ascii=False) + "\n")
             f.flush()
-        self.count += 1
 
     def record_summary(self, summary: str, keeps: int) -> None:
         """The compaction summary, and how many of the newest messages stayed verbatim beside it: a resumed
