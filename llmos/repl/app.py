@@ -95,6 +95,8 @@ class Repl:
         setup = await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
         agent = setup.build_agent(self.config, self.router, _ReplConfirmer(self), self.events)
         await agent.host.ready()
+        for warning in agent.host.warnings:  # tool names that collided: said once, not resolved in silence
+            self.console.print(f"llmos: {warning}", style="yellow", markup=False)
         agent.host.connect_deferred()  # nothing competes with it while the person types
         await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
         await self._check_provider()
