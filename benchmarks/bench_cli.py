@@ -47,7 +47,8 @@ def first_request_times(kind: str, runs: int, env: dict[str, str], home: Path, e
         arrived: list[float] = []
         done = threading.Event()
 
-        def accept() -> None:
+        def accept(done: threading.Event = done, listener: socket.socket = listener,
+                   arrived: list[float] = arrived) -> None:
             while not done.is_set():  # answer nothing: every request fails at once, the run exits
                 try:
                     conn, _ = listener.accept()

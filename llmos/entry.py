@@ -20,7 +20,18 @@ def main() -> None:
     from llmos.redact import install_log_filter
 
     install_log_filter()  # API keys never reach a log line, even inside an SDK's error text
-    sys.exit(run(sys.argv[1:]))
+    _exit(run(sys.argv[1:]))
+
+
+def _exit(status: int) -> None:
+    """Exit with ``status``. A built-in tool call that timed out may have left a worker thread blocked for
+    good; Python would wait for it at exit, so then everything is flushed and the process ends at once."""
+    host = sys.modules.get("llmos.agent.host")
+    if host is not None and host.abandoned_calls():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 def run(args: list[str], terminal: Terminal | None = None) -> int:

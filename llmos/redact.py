@@ -37,14 +37,20 @@ def remember_config(config: Any) -> None:
     """Every secret a configuration points at: provider keys (custom `api_key_env` included) and headers."""
     for provider in config.providers().values():
         remember(provider.api_key)
-        for value in (provider.headers or {}).values():
-            remember(value)
+        _remember_secret_values(provider.headers)
     for entry in (config.get("mcpServers") or {}).values():
         if isinstance(entry, dict):
-            for section in ("headers", "env"):
-                for key, value in (entry.get(section) or {}).items() if isinstance(entry.get(section), dict) else ():
-                    if section == "headers" or SECRET_KEYS.search(str(key)):
-                        remember(value)
+            _remember_secret_values(entry.get("headers"))
+            _remember_secret_values(entry.get("env"))
+
+
+def _remember_secret_values(mapping: Any) -> None:
+    """Values under secret-looking names only (Authorization, X-Api-Key, GITHUB_TOKEN…): masking every header
+    value would also mask words like application/json wherever they appear."""
+    if isinstance(mapping, dict):
+        for key, value in mapping.items():
+            if SECRET_KEYS.search(str(key)):
+                remember(value)
 
 
 def _from_environment() -> set[str]:

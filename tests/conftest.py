@@ -59,7 +59,8 @@ providers:
 
 def servers_config(filesystem_root: Path | None = None) -> str:
     """Config text enabling only the filesystem server (rooted at ``filesystem_root``), or no server at all."""
-    off = [n for n in ("filesystem", "git", "system", "apps", "browser") if filesystem_root is None or n != "filesystem"]
+    off = [n for n in ("filesystem", "git", "system", "apps", "browser")
+           if filesystem_root is None or n != "filesystem"]
     text = "servers:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in off)
     if filesystem_root is not None:
         text += f"  filesystem:\n    roots: [{filesystem_root}]\n"

@@ -131,7 +131,8 @@ class ReplayServer:
         """Queue a reply for a route; the last queued reply repeats once the queue is drained."""
         self._routes.setdefault((method.upper(), path), []).append(reply or Reply(**kwargs))
 
-    def add_json(self, method: str, path: str, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def add_json(self, method: str, path: str, obj: Any, status: int = 200,
+                 headers: dict[str, str] | None = None) -> None:
         self.add(method, path, Reply(status, [json.dumps(obj).encode()], headers or {}))
 
     def _next(self, method: str, path: str) -> Reply:

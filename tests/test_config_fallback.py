@@ -46,7 +46,8 @@ def model_server(request: pytest.FixtureRequest) -> ModelServer:
 
 def providers(server: ModelServer, router: str) -> str:
     dead = f"http://127.0.0.1:{free_port()}/v1"  # a closed loopback port: connection refused
-    return (f"providers:\n  ollama: {{enabled: false}}\n  claude: {{enabled: false}}\n  openai: {{enabled: false}}\n  embedded: {{enabled: false}}\n"
+    return (f"providers:\n  ollama: {{enabled: false}}\n  claude: {{enabled: false}}\n  openai: {{enabled: false}}\n"
+            "  embedded: {enabled: false}\n"
             f"  dead:\n    type: openai-compatible\n    base_url: {dead}\n    models: {{default: x}}\n"
             f"  local:\n    type: openai-compatible\n    base_url: {server.base_url}\n    context_window: 2048\n"
             f"    models: {{default: {server.model}}}\n{router}{servers_config()}")

@@ -160,6 +160,6 @@ def test_a_torn_session_file_still_loads(isolated_home: Path) -> None:
                                                      .ToolCall("c1", "stat", {"path": "/"})]))
     with open(store.path, "a") as f:
         f.write('{"role": "tool", "content": "half')
-    messages, _ = SessionStore.load(store.path)
+    messages = SessionStore.load(store.path).messages
     assert [m.role for m in messages] == ["user"]  # the unanswered call is cut, the torn line skipped
     assert "sk-abc" not in store.path.read_text()  # secrets redacted before writing

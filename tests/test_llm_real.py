@@ -147,7 +147,7 @@ def test_tool_loop_in_constrained_json_mode_with_the_real_model(llm: LLMServer, 
     audit = isolated_home / "state" / "llm-os" / "audit.jsonl"
     records = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
     assert len(records) == len(result["tool_calls"])
-    for call, record in zip(result["tool_calls"], records):
+    for call, record in zip(result["tool_calls"], records, strict=False):
         assert call["tool"].startswith("filesystem.")  # the schema's enum held it to offered tools
         assert call["decision"] in ("allow", "refused") and record["decision"] == call["decision"]
         if call["decision"] == "refused":

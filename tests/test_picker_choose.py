@@ -53,7 +53,8 @@ EXPECTED = {
     ("none", "all"): [("llama3.2:3b", 8192, "cpu"), ("qwen2.5:1.5b", 8192, "cpu"), ("qwen3:4b", 8192, "cpu")],
     ("none", "big"): [("qwen2.5:7b", 8192, "cpu"), ("qwen2.5:7b", 8192, "cpu"), ("llama3.1:8b", 8192, "cpu")],
     # 2 GB: llama3.2:1b is a Q8_0 1.3 GB file and does not fit whole with its compute buffers; qwen2.5:0.5b does.
-    ("2", "seed"): [("llama3.2:1b", 4096, "13/17"), ("llama3.2:1b", 4096, "13/17"), ("deepseek-r1:1.5b", 4096, "25/29")],
+    ("2", "seed"): [("llama3.2:1b", 4096, "13/17"), ("llama3.2:1b", 4096, "13/17"),
+                    ("deepseek-r1:1.5b", 4096, "25/29")],
     ("2", "qwen"): [("qwen2.5:0.5b", 16384, "gpu")] * 3,
     ("2", "all"): [("qwen2.5:0.5b", 16384, "gpu")] * 3,
     ("2", "big"): [("llama3.1:8b", 4096, "4/33")] * 3,
@@ -210,7 +211,8 @@ def test_settings_are_validated_naming_file_line_and_key(isolated_home: Path) ->
     write_user_config(isolated_home, "picker:\n  model: llama3.2:3b\n  num_ctx: 100\n")
     with pytest.raises(ConfigError) as info:  # the picker's own check: the range
         Settings.from_config(load_config())
-    assert str(info.value) == f"user ({path}:3): picker.num_ctx: expected a whole number ≥ 256, or null, got 100 (an int)"
+    assert str(info.value) == (f"user ({path}:3): picker.num_ctx: expected a whole number ≥ 256, or null, "
+                               "got 100 (an int)")
     write_user_config(isolated_home, "picker:\n  kv_cache_type: q5_1\n")
     with pytest.raises(ConfigError, match="picker.kv_cache_type: expected one of f16, q8_0, q4_0"):
         load_config()

@@ -42,7 +42,8 @@ async def collect(p: OpenAIChatProvider, request: ChatRequest) -> list:
 def test_streamed_text_and_usage(monkeypatch: pytest.MonkeyPatch) -> None:
     with ReplayServer() as server:
         server.add("POST", "/v1/chat/completions", Reply(headers={"content-type": "text/event-stream"}, chunks=sse([
-            chunk({"role": "assistant", "content": ""}), chunk({"content": "Rayleigh"}), chunk({"content": " scattering."}),
+            chunk({"role": "assistant", "content": ""}), chunk({"content": "Rayleigh"}),
+            chunk({"content": " scattering."}),
             chunk({}, finish="stop"),
             chunk({}, usage={"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}, choices=False),
             "[DONE]"])))
@@ -143,7 +144,8 @@ def test_slow_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
         server.add("POST", "/v1/chat/completions", Reply(chunks=sse([chunk({"content": "late"}), "[DONE]"]),
                                                           delay_s=2.0))
         with pytest.raises(ProviderError) as err:
-            asyncio.run(drain(provider(server, monkeypatch, timeout=0.3), ChatRequest([Message("user", "hi")], model="m"),
+            asyncio.run(drain(provider(server, monkeypatch, timeout=0.3),
+                              ChatRequest([Message("user", "hi")], model="m"),
                               lambda e: None))  # the deadlines are kept by drain, which the router reads through
     assert err.value.kind is ErrorKind.TIMEOUT and "within 0.3s" in err.value.detail
 

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, WEB_ACTION
+from llmos.servers.common import DESTRUCTIVE, READ_ONLY, WEB_ACTION
 from tests.mcp_helpers import annotations_of, call, call_error, memory_client, stdio_client
 from tests.xserver import _window_manager, x_display, xvfb  # noqa: F401  (fixtures, used by name)
 

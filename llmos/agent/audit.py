@@ -7,11 +7,15 @@ like an API key.
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from llmos import jsonl, paths
+from llmos.damaged import not_a_regular_file, report, set_aside
 from llmos.redact import redact
 
 
@@ -29,4 +33,42 @@ class AuditLog:
         jsonl.append(self.file, entry)
 
     def recent(self, count: int = 50) -> list[dict[str, Any]]:
-        return jsonl.tail(self.file, count)
+        """The newest ``count`` records. Damaged lines (torn by a crash, or edited) are skipped and reported;
+        a folder or pipe where the log should be is moved aside, since reading a pipe would block forever."""
+        if not os.path.lexists(self.file):
+            return []
+        problem = not_a_regular_file(self.file)
+        if problem:
+            set_aside(self.file, problem, "a new audit log will be started")
+            return []
+        out: deque[dict[str, Any]] = deque(maxlen=max(count, 0))
+        damaged = 0
+        with open(self.file, "rb") as f:
+            for raw in f:
+                record = _record(raw)
+                if record is None:
+                    damaged += raw.strip() != b""
+                else:
+                    out.append(record)
+        if damaged:
+            report(f"{self.file}: skipped {damaged} damaged line(s) (torn by a crash or edited); the rest is shown")
+        return list(out)
+
+
+_TEXT_FIELDS = ("server", "tool", "decision", "by", "status")
+
+
+def _record(raw: bytes) -> dict[str, Any] | None:
+    """One audit record, or None when the line is not one (so the viewers never meet a wrong shape)."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in _TEXT_FIELDS):
+        return None
+    ts, duration = record.get("ts"), record.get("duration_s")
+    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts < 1e11:
+        return None
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
+        return None
+    return record

@@ -21,6 +21,13 @@ from llmos.servers import BUILTIN
 log = logging.getLogger(__name__)
 
 DEFAULT_TOOL_TIMEOUT_S = 60.0
+_ABANDONED: list[str] = []  # in-process tool calls that timed out
+
+
+def abandoned_calls() -> list[str]:
+    """In-process tool calls llmos stopped waiting for. Their worker threads may block forever (a pipe, a
+    dead mount), and Python waits for such threads at exit, so the process must then exit without them."""
+    return list(_ABANDONED)
 
 
 @dataclass(frozen=True)
@@ -148,21 +155,26 @@ class McpHost:
         conn.task = asyncio.create_task(self._serve(conn, connected), name=f"mcp-{conn.spec.name}")
         try:
             await asyncio.wait_for(asyncio.shield(connected), self._timeout)
-            conn.tools = [_tool_record(t) for t in (await conn.client.list_tools()).tools]
+            # A server that connects but never lists its tools must not hold llmos up either.
+            listing = await asyncio.wait_for(conn.client.list_tools(), self._timeout)
+            conn.tools = [_tool_record(t) for t in listing.tools]
             conn.error = None
         except TimeoutError:
             conn.error = f"did not start within {self._timeout:g}s"
             conn.stop.set()
         except Exception as exc:  # a broken server is reported in one line; the others keep working
             conn.error = _one_line(exc)
+            if conn.spec.transport == "stdio":
+                conn.error += f" (its output is in {server_log_path(conn.spec.name)})"
             conn.stop.set()
             log.debug("server %s failed to start", conn.spec.name, exc_info=True)
 
     async def _serve(self, conn: _Connection, connected: asyncio.Future) -> None:
         from mcp import Client
 
+        errlog = _server_log(conn.spec) if conn.spec.transport == "stdio" else None
         try:
-            async with Client(_target(conn.spec)) as client:
+            async with Client(_target(conn.spec, errlog)) as client:
                 conn.client = client
                 connected.set_result(True)
                 await conn.stop.wait()
@@ -173,6 +185,8 @@ class McpHost:
                 conn.error = f"stopped: {_one_line(exc)}"
         finally:
             conn.client = None
+            if errlog is not None:
+                errlog.close()
 
     def _index_tools(self) -> None:
         records = {tool_names.Entry(c.spec.name, t["name"], c.spec.builtin): (c.spec, t)
@@ -224,6 +238,8 @@ class McpHost:
                 result = await asyncio.wait_for(conn.client.call_tool(tool.name, arguments), self._tool_timeout)
             except TimeoutError:  # the server may still be working; llmos stops waiting and says so
                 log.debug("call %s timed out", tool.qualified)
+                if conn.spec.transport == "memory":
+                    _ABANDONED.append(tool.qualified)  # its worker thread may never end: see abandoned_calls()
                 return ToolOutcome(False, f"{tool.qualified} did not answer within {self._tool_timeout:g}s "
                                    "(agent.tool_timeout_s); llmos stopped waiting for it.",
                                    duration_s=time.perf_counter() - start, timed_out=True)
@@ -260,27 +276,74 @@ def _tool_record(tool: Any) -> dict[str, Any]:
             "meta": dict(tool.meta) if isinstance(tool.meta, dict) else {}}
 
 
-def _target(spec: ServerSpec) -> Any:
+def _target(spec: ServerSpec, errlog: Any = None) -> Any:
     if spec.transport == "memory":
         from llmos.servers import build_server
 
-        return build_server(spec.name, spec.settings)
+        from llmos.redact import install_log_filter
+
+        _quiet_tool_crashes()
+        server = build_server(spec.name, spec.settings)
+        install_log_filter()  # building a server may have given the root logger a handler of its own
+        return server
     from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
 
     if spec.transport == "stdio" and spec.builtin:
         import sys
 
-        return StdioServerParameters(command=sys.executable, args=["-m", "llmos", "mcp", "serve", spec.name],
-                                     env=dict(os.environ))
+        params = StdioServerParameters(command=sys.executable, args=["-m", "llmos", "mcp", "serve", spec.name],
+                                       env=dict(os.environ))
+        return stdio_client(params, errlog=errlog or sys.stderr)
     if spec.transport == "stdio":
+        import sys
+
         from mcp.client.stdio import get_default_environment
 
-        return StdioServerParameters(command=spec.command, args=list(spec.args),
-                                     env={**get_default_environment(), **spec.env})
+        params = StdioServerParameters(command=spec.command, args=list(spec.args),
+                                       env={**get_default_environment(), **spec.env})
+        return stdio_client(params, errlog=errlog or sys.stderr)
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
     return streamable_http_client(spec.url, http_client=httpx2.AsyncClient(headers=spec.headers, timeout=30))
+
+
+def server_log_path(name: str) -> Any:
+    """Where a stdio server's stderr goes (its tracebacks and banners stay out of the person's terminal)."""
+    from llmos import paths
+
+    return paths.state_dir() / "servers" / f"{name}.log"
+
+
+def _server_log(spec: ServerSpec) -> Any:
+    path = server_log_path(spec.name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size > 1_000_000:  # keep one old generation, not an ever-growing file
+            path.replace(path.with_name(path.name + ".1"))
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed when the connection ends
+    except OSError:
+        log.debug("cannot open %s; the server's stderr stays on the terminal", path, exc_info=True)
+        return None
+
+
+class _ToolCrashFilter(logging.Filter):
+    """An in-process built-in tool that crashes is reported to the model as a failed call; the SDK also logs
+    its traceback at ERROR, which would reach the person's terminal. Keep it for --debug only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.levelno >= logging.ERROR:
+            if not logging.getLogger().isEnabledFor(logging.DEBUG):
+                return False
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def _quiet_tool_crashes() -> None:
+    logger = logging.getLogger("mcp.server.mcpserver.server")
+    if not any(isinstance(f, _ToolCrashFilter) for f in logger.filters):
+        logger.addFilter(_ToolCrashFilter())
 
 
 def _one_line(exc: BaseException) -> str:

@@ -41,10 +41,16 @@ class ToolCache:
         self.directory = directory or paths.cache_dir() / "tools"
 
     def get(self, spec: ServerSpec) -> list[dict[str, Any]] | None:
+        """The cached tool list, or None (the server is then connected at once) when there is none or it is
+        damaged: a cache is only ever a shortcut."""
+        path = self.directory / f"{spec.name}-{_key(spec)}.json"
         try:
-            return json.loads((self.directory / f"{spec.name}-{_key(spec)}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if not path.is_file():
+                return None
+            tools = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
+        return tools if isinstance(tools, list) and all(_well_formed(t) for t in tools) else None
 
     def put(self, spec: ServerSpec, tools: list[dict[str, Any]]) -> None:
         try:
@@ -57,3 +63,9 @@ class ToolCache:
             tmp.replace(target)  # whole or not at all: another llmos may be reading
         except OSError:
             log.debug("could not cache the tools of %s", spec.name, exc_info=True)
+
+
+def _well_formed(tool: Any) -> bool:
+    return (isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("description"), str)
+            and isinstance(tool.get("input_schema"), dict) and isinstance(tool.get("annotations"), dict)
+            and isinstance(tool.get("meta", {}), dict))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -35,7 +37,8 @@ def run(
     terminal = current()
     text = " ".join(words or [])
     if text.strip() == "-":
-        text = terminal.stdin.read()
+        text = _stdin_text(terminal.stdin)
+    _refuse_undecodable(text)
     if not text.strip():
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
     options = Options(provider=provider, model=model, yes=yes, allow=allow or [], dry_run=dry_run,
@@ -44,3 +47,28 @@ def run(
     status = ask(text, options, tools=not no_tools, terminal=terminal)
     if status:
         raise typer.Exit(status)
+
+
+def _stdin_text(stdin: Any) -> str:
+    """The request from stdin, which must be UTF-8 text: a request made of guessed characters is not sent."""
+    from llmos.errors import UsageError
+
+    if not hasattr(stdin, "buffer"):  # a text stream given in-process: already decoded
+        return str(stdin.read())
+    data = stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the request on stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start}); convert it first, e.g. iconv -f latin1 -t utf-8") from None
+
+
+def _refuse_undecodable(text: str) -> None:
+    """Arguments that were not UTF-8 reach Python as lone surrogates; no provider can be sent those."""
+    from llmos.errors import UsageError
+
+    for position, char in enumerate(text):
+        if "\ud800" <= char <= "\udfff":
+            raw = ord(char) - 0xDC00 if "\udc80" <= char <= "\udcff" else ord(char)
+            raise UsageError(f"the request is not UTF-8 text (byte 0x{raw:02x} at character {position}); "
+                             "check the terminal's encoding (locale) or convert the text first")

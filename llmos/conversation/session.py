@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from llmos.conversation.compact import compact
+from llmos.damaged import report, set_aside
 from llmos.conversation.history import Conversation
 from llmos.conversation.references import References, Resolution
 from llmos.conversation.store import SessionStore
@@ -27,8 +28,22 @@ class ChatSession:
 
     @classmethod
     def resume(cls, store: SessionStore) -> ChatSession:
-        messages, summary = SessionStore.load(store.path)
-        session = cls(Conversation(messages, summary), store=store)
+        """The saved conversation in ``store``; a damaged file is reported, and one with nothing readable left
+        is moved aside (``*.corrupt-<time>``) and a new conversation started, so nothing crashes on it."""
+        try:
+            loaded = SessionStore.load(store.path)
+        except OSError as exc:
+            set_aside(store.path, f"cannot be read as a saved conversation ({exc.strerror or exc})",
+                      "started a new conversation")
+            return cls(store=SessionStore(directory=store.directory))
+        if loaded.damaged_lines and not loaded.total and not loaded.summary:
+            set_aside(store.path, "holds no readable message", "started a new conversation")
+            return cls(store=SessionStore(directory=store.directory))
+        if loaded.damaged_lines:
+            report(f"{store.path}: skipped {loaded.damaged_lines} damaged line(s); the rest of the "
+                   "conversation was kept")
+        messages = loaded.messages
+        session = cls(Conversation(messages, loaded.summary), store=store)
         for m in messages:  # rebuild what "it" may refer to
             if m.role == "user":
                 session.references.observe_user_text(m.content)
@@ -87,7 +102,7 @@ class ChatSession:
     async def window(self, router: Router, budget: int, counter: TokenCounter) -> list[Message]:
         """The history to send: compacted when it grows past the threshold, trimmed to fit in any case."""
         if await compact(self.conversation, router, counter, budget) and self.store is not None:
-            self.store.record_summary(self.conversation.summary)
+            self.store.record_summary(self.conversation.summary, len(self.conversation.messages))
         return self.conversation.fit(budget, counter, router.config.context.keep_messages)
 
     def learn(self, counter: TokenCounter, sent: list[Message], result: ChatResult, extra_tokens: int) -> None:

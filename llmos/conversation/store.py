@@ -1,6 +1,8 @@
 """Saved sessions: one JSON-lines file per conversation in the XDG data dir, appended as it goes.
 
-A crash loses at most the message in flight. Secrets are redacted before anything is written.
+A crash loses at most the message in flight. Secrets are redacted before anything is written. A damaged
+file never stops llmos: torn or damaged lines are skipped and counted, and a file with nothing readable
+left is moved aside (``*.corrupt-<time>``) by the caller that resumes it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from llmos import paths
-from llmos.redact import redact
+from llmos.damaged import not_a_regular_file
 from llmos.errors import UsageError
 from llmos.llm.messages import Message, ToolCall
+from llmos.redact import redact
+
+_ROLES = ("system", "user", "assistant", "tool")
 
 
 def sessions_dir() -> Path:
@@ -31,6 +36,18 @@ class SessionInfo:
     cwd: str
     title: str  # the first request
     messages: int
+    modified: float = 0.0
+
+
+@dataclass
+class Loaded:
+    """What a session file holds: the messages after the part a summary replaced, the summary, and damage."""
+
+    messages: list[Message]
+    summary: str = ""
+    covered: int = 0  # messages at the start of the file that the summary stands for (not loaded)
+    total: int = 0  # messages in the file
+    damaged_lines: int = 0
 
 
 def _to_record(m: Message) -> dict[str, Any]:
@@ -44,9 +61,43 @@ def _to_record(m: Message) -> dict[str, Any]:
     return record
 
 
-def _from_record(r: dict[str, Any]) -> Message:
-    calls = [ToolCall(c["id"], c["name"], c.get("arguments") or {}) for c in r.get("tool_calls", [])]
-    return Message(r["role"], r.get("content", ""), calls, r.get("tool_call_id"), r.get("name"))
+def _from_record(r: dict[str, Any]) -> Message | None:
+    """A message from a saved line, or None when the line does not have a message's shape."""
+    role, content = r.get("role"), r.get("content", "")
+    if role not in _ROLES or not isinstance(content, str):
+        return None
+    calls = []
+    for c in r.get("tool_calls") or []:
+        if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not isinstance(c.get("name"), str):
+            return None
+        arguments = c.get("arguments")
+        calls.append(ToolCall(c["id"], c["name"], arguments if isinstance(arguments, dict) else {}))
+    call_id, name = r.get("tool_call_id"), r.get("name")
+    return Message(role, content, calls, call_id if isinstance(call_id, str) else None,
+                   name if isinstance(name, str) else None)
+
+
+def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The JSON objects of a JSON-lines file llmos wrote, and how many lines were not one (torn or damaged).
+    Raises OSError for anything that is not a regular file (a FIFO would block forever)."""
+    problem = not_a_regular_file(path)
+    if problem:
+        raise OSError(problem)
+    records, damaged = [], 0
+    with open(path, "rb") as f:
+        for raw in f:
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                damaged += 1
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                damaged += 1
+    return records, damaged
 
 
 class SessionStore:
@@ -66,55 +117,76 @@ class SessionStore:
             f.write(json.dumps(_to_record(message), ensure_ascii=False) + "\n")
             f.flush()
 
-    def record_summary(self, summary: str) -> None:
+    def record_summary(self, summary: str, keeps: int) -> None:
+        """The compaction summary, and how many of the newest messages stayed verbatim beside it: a resumed
+        session starts from the summary and those, instead of compacting the same history again."""
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"summary": redact(summary)}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"summary": redact(summary), "keeps": keeps}, ensure_ascii=False) + "\n")
+            f.flush()
 
     @staticmethod
-    def load(path: Path) -> tuple[list[Message], str]:
-        """Messages and the latest compaction summary; torn lines (a crash mid-write) are skipped."""
-        messages, summary = [], ""
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+    def load(path: Path) -> Loaded:
+        """The messages since the latest summary (with the ones it kept), that summary, and the damage."""
+        records, damaged = read_records(path)
+        messages: list[Message] = []
+        summary, start = "", 0
+        for record in records:
             if "role" in record:
-                messages.append(_from_record(record))
-            elif "summary" in record:
+                message = _from_record(record)
+                if message is None:
+                    damaged += 1
+                else:
+                    messages.append(message)
+            elif isinstance(record.get("summary"), str):
                 summary = record["summary"]
-        return _drop_dangling_calls(messages), summary
+                keeps = record.get("keeps")
+                # Files from before this count keep the summary and the whole history with it.
+                if isinstance(keeps, int) and not isinstance(keeps, bool) and keeps >= 0:
+                    start = max(0, len(messages) - keeps)
+                else:
+                    start = 0
+        return Loaded(_drop_dangling_calls(messages[start:]), summary, start, len(messages), damaged)
 
 
 def _drop_dangling_calls(messages: list[Message]) -> list[Message]:
-    """A crash between a tool call and its result would leave a call no provider accepts: cut it off."""
+    """A crash between a tool call and its result leaves a call no provider accepts: drop that call (and the
+    results it did get), and nothing else — the conversation after it stays."""
     answered = {m.tool_call_id for m in messages if m.role == "tool"}
-    for i in range(len(messages) - 1, -1, -1):
-        m = messages[i]
-        if m.role == "assistant" and m.tool_calls and not all(c.id in answered for c in m.tool_calls):
-            return messages[:i]
-    return messages
+    dangling = [m for m in messages if m.role == "assistant" and m.tool_calls
+                and not all(c.id in answered for c in m.tool_calls)]
+    if not dangling:
+        return messages
+    orphaned = {c.id for m in dangling for c in m.tool_calls}
+    return [m for m in messages if not any(m is d for d in dangling)
+            and not (m.role == "tool" and m.tool_call_id in orphaned)]
 
 
 def list_sessions(directory: Path | None = None) -> list[SessionInfo]:
     directory = directory or sessions_dir()
     infos = []
-    for path in directory.glob("*.jsonl") if directory.exists() else []:
-        started, cwd, title, count = path.stat().st_mtime, "", "", 0
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if "session" in record:
-                    started, cwd = record.get("started", started), record.get("cwd", "")
-                elif "role" in record:
-                    count += 1
-                    if not title and record["role"] == "user":
-                        title = record.get("content", "")[:80]
-        infos.append(SessionInfo(path.stem, path, started, cwd, title, count))
-    return sorted(infos, key=lambda s: s.path.stat().st_mtime)
+    for path in directory.glob("*.jsonl") if directory.is_dir() else []:
+        try:
+            records, _damaged = read_records(path)
+            modified = path.stat().st_mtime
+        except OSError:  # a folder or a pipe named like a session is not one
+            continue
+        infos.append(_info(path, records, modified))
+    return sorted(infos, key=lambda s: s.modified)
+
+
+def _info(path: Path, records: list[dict[str, Any]], modified: float) -> SessionInfo:
+    started, cwd, title, count = modified, "", "", 0
+    for record in records:
+        if "session" in record:
+            value = record.get("started")
+            started = value if isinstance(value, (int, float)) and not isinstance(value, bool) else started
+            cwd = str(record["cwd"]) if isinstance(record.get("cwd"), str) else ""
+        elif record.get("role") in _ROLES:
+            count += 1
+            content = record.get("content")
+            if not title and record["role"] == "user" and isinstance(content, str):
+                title = content[:80]
+    return SessionInfo(path.stem, path, started, cwd, title, count, modified)
 
 
 def find_session(which: str | None) -> SessionInfo:

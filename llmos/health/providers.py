@@ -39,7 +39,7 @@ async def check_provider(p: ProviderConfig, timeout: float = 5.0) -> ProviderChe
             return ProviderCheck(p.name, p.type, False, problem, f"export {p.api_key_env}=…" if p.api_key_env else "")
         try:
             served = await asyncio.wait_for(adapter.list_models(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = ProviderError(p.name, ErrorKind.TIMEOUT, f"no answer within {timeout:g}s")
             return ProviderCheck(p.name, p.type, False, error.kind.value, _fix(p, error))
         except ProviderError as error:

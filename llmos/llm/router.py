@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from llmos.config import Config, ProviderConfig
@@ -276,8 +276,9 @@ class Router:
         try:
             self.usage.add(UsageRecord(provider, model, usage.input_tokens, usage.output_tokens, usage.estimated,
                                        latency, ttft, error is None, error))
-        except Exception:  # usage accounting must never break a request
-            log.warning("could not record usage", exc_info=True)
+        except Exception as exc:  # usage accounting must never break a request
+            log.debug("could not record usage", exc_info=True)
+            log.warning("could not record usage: %s", exc)
 
     def _note_failure(self, exc: ProviderError) -> None:
         if exc.kind is ErrorKind.UNAVAILABLE:

@@ -14,7 +14,6 @@ from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -23,6 +22,7 @@ from llmos.config import Config
 from llmos.errors import LlmosError
 from llmos.repl.commands import argument_values, describe_commands, dispatch
 from llmos.repl.completion import ShellCompleter
+from llmos.repl.history_file import open_history
 from llmos.repl.events import ReplEvents
 from llmos.runtime import Options
 from llmos.terminal import Terminal, current
@@ -73,7 +73,7 @@ class Repl:
         self._agent: Any = None
         self._loading: asyncio.Task | None = None
         self.prompt: PromptSession[str] = PromptSession(
-            history=FileHistory(str(_history_file())), auto_suggest=AutoSuggestFromHistory(),
+            history=open_history(paths.repl_history()), auto_suggest=AutoSuggestFromHistory(),
             completer=ShellCompleter(describe_commands(), lambda name: argument_values(self, name)),
             complete_while_typing=False, key_bindings=_key_bindings(), bottom_toolbar=self._toolbar,
             vi_mode=config.get("preferences.editing_mode") == "vi", input=self.terminal.prompt_input,
@@ -114,6 +114,8 @@ class Repl:
 
         agent = open_agent(self.config, self.router, self.options, _ReplConfirmer(self), self.events)
         await agent.host.ready()
+        for warning in agent.host.warnings:  # tool names that collided: said once, not resolved in silence
+            self.console.print(f"llmos: {warning}", style="yellow", markup=False)
         agent.host.connect_deferred()  # nothing competes with it while the person types
         await self.router.prepare("", self.provider, tools=True, tier="default")  # model, context, GPU fit
         await self._check_provider()
@@ -317,12 +319,6 @@ class _ReplConfirmer:
             return await asker.confirm(request)
         finally:
             self.repl.confirming = False
-
-
-def _history_file() -> Any:
-    path = paths.repl_history()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def main(terminal: Terminal | None = None, options: Options | None = None) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmos.damaged import not_a_regular_file, set_aside
+
 # Schema changes are appended here, never edited: each runs once, in order, recorded in user_version.
 _MIGRATIONS: list[str] = [
     """
@@ -43,16 +45,59 @@ class UsageRecord:
     ts: float = 0.0
 
 
+_COLUMNS = {"id", "ts", "provider", "model", "input_tokens", "output_tokens", "estimated", "latency_s", "ttft_s",
+            "success", "error_kind"}
+
+
+class _WrongSchema(sqlite3.DatabaseError):
+    """A database llmos can read, but not one it made: its tables are not the usage tables."""
+
+
 class UsageStore:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time):
         self.path = path
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
+        problem = not_a_regular_file(path)
+        if problem:
+            self._set_aside(problem)
+        try:
+            self._open()
+        except sqlite3.OperationalError:
+            raise  # busy or locked by another llmos, or read-only: nothing is wrong with the file itself
+        except sqlite3.DatabaseError as exc:  # not a database, a damaged one, or someone else's tables
+            self._db.close()
+            self._set_aside(f"is not a usable usage database ({exc})")
+            self._open()
+
+    def _open(self) -> None:
         # autocommit: each record is its own transaction, durable once add() returns.
-        self._db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        self._check_schema()  # before anything is written: a file that is not ours is moved aside untouched
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+
+    def _check_schema(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]  # "file is not a database" shows here
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0:
+            if tables:
+                raise _WrongSchema("it holds tables llmos did not make")
+            return
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        if not columns >= _COLUMNS:
+            raise _WrongSchema("its requests table is missing or has other columns")
+
+    def _set_aside(self, why: str) -> None:
+        """Move the database (and its WAL files) aside; usage records start afresh, requests go on."""
+        moved = set_aside(self.path, why, "started a new one (earlier usage figures are in the moved file)")
+        if moved is None:
+            raise sqlite3.OperationalError(f"{self.path} {why}")
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                side.replace(moved.with_name(moved.name + suffix))
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -83,8 +128,15 @@ class UsageStore:
         rows = self._db.execute(
             "SELECT provider, model, input_tokens, output_tokens, estimated, latency_s, ttft_s, success, error_kind, ts"
             " FROM requests WHERE ts >= ? ORDER BY ts", (since,)).fetchall()
+        # SQLite keeps whatever type was written: a row edited by hand is skipped, not summed as text.
         return [UsageRecord(p, m, i, o, bool(e), lat, ttft, bool(s), k, ts)
-                for p, m, i, o, e, lat, ttft, s, k, ts in rows]
+                for p, m, i, o, e, lat, ttft, s, k, ts in rows
+                if isinstance(p, str) and isinstance(m, str) and isinstance(i, int) and isinstance(o, int)
+                and _number(lat) and _number(ttft) and isinstance(ts, (int, float))]
 
     def close(self) -> None:
         self._db.close()
+
+
+def _number(value: object) -> bool:
+    return value is None or isinstance(value, (int, float))

@@ -62,5 +62,12 @@ async def hang() -> str:
 
 
 if __name__ == "__main__":
-    sys.stderr.flush()
+    if os.environ.get("IMPOSTOR_HANG_LIST"):  # connect, then never say which tools there are
+
+        async def _never() -> list:
+            await anyio.sleep(3600)
+            return []
+
+        server.list_tools = _never  # type: ignore[method-assign]
+    print("impostor: starting (this line must not reach llmos's terminal)", file=sys.stderr)
     server.run()

@@ -184,3 +184,53 @@ def test_a_key_the_model_repeats_is_not_saved_in_the_session(isolated_home: Path
     for path in files:
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_key_in_tool_arguments_is_masked_in_the_audit_log_and_session(isolated_home: Path, tmp_path: Path) -> None:
+    from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
+
+    secret = "zz-custom-env-secret-5555555555"
+    root = tmp_path / "files"
+    root.mkdir()
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, model.config(servers_config(root)).replace(
+            "    models: {default: scripted}\n", "    models: {default: scripted}\n    api_key_env: MY_OWN_LLM_CRED\n"))
+        model.say(openai_tool_calls(("search_files", {"path": str(root), "pattern": f"*{secret}*"})),
+                  openai_text("Nothing found."))
+        out = llmos("run", "find it", env={"MY_OWN_LLM_CRED": secret})
+    assert out.returncode == 0, out.stderr
+    audit = isolated_home / "state" / "llm-os" / "audit.jsonl"
+    assert "search_files" in audit.read_text(encoding="utf-8")  # the call was recorded …
+    for path in [audit, *(isolated_home / "data").rglob("*.jsonl")]:
+        assert secret.encode() not in path.read_bytes(), path  # … without the key
+
+
+NON_STREAMED = {  # a non-streamed answer (compaction asks for one): the whole body is the fault
+    "html_page": (Reply(chunks=[b"<html><body>Sign in to the Wi-Fi</body></html>"],
+                        headers={"content-type": "text/html"}), "HTML page"),
+    "invalid_json": (Reply(chunks=[b"{not json"]), "not valid JSON"),
+    "wrong_shape": (Reply(chunks=[b'{"choices": "x", "content": 5, "message": 3}']), "malformed"),
+    "empty_body": (Reply(chunks=[b""]), "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("fault", list(NON_STREAMED))
+@pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.kind)
+def test_non_streamed_fault_is_classified(wire: Wire, fault: str, isolated_home: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAULT_TEST_KEY", KEY)
+    reply, reason = NON_STREAMED[fault]
+    with ReplayServer() as server:
+        server.add("POST", wire.path, reply)
+        router = router_for(isolated_home, wire, server.url)
+
+        async def go():
+            try:
+                return await router.chat(ChatRequest([Message("user", "hi")], stream=False))
+            finally:
+                await router.aclose()
+
+        with pytest.raises(NoProviderAvailable) as info:
+            asyncio.run(go())
+    assert reason in str(info.value) and "\n" not in str(info.value)

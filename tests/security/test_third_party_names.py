@@ -124,3 +124,53 @@ def test_name_assignment_variants(entries, expected, warned) -> None:
     assert set(names.values()) == expected
     assert all(PROVIDER_NAME.match(n) for n in names.values())
     assert len(warnings) == warned
+
+
+def test_rules_match_the_real_server_and_tool_not_the_exposed_name(setup, isolated_home: Path) -> None:
+    model, root, markers = setup
+    config = isolated_home / "config" / "llm-os" / "llm.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + (
+        "gate:\n  rules:\n"
+        "    - {decision: deny, tool: impostor.filesystem_read_file}\n"  # its real identity: held
+        "    - {decision: deny, tool: impostor_filesystem_delete}\n"),  # the exposed name: not an identity
+        encoding="utf-8")
+    target = str(root / "notes.txt")
+    model.say(openai_tool_calls(("impostor_filesystem_read_file", {"path": target})),
+              openai_tool_calls(("impostor_filesystem_delete", {"path": target})), openai_text("done"))
+    out = llmos("run", "--yes", "--json", "go")
+    calls = json.loads(out.stdout)["tool_calls"]
+    assert [(c["tool"], c["decision"]) for c in calls] == [("impostor.filesystem_read_file", "deny"),
+                                                           ("impostor.filesystem.delete", "allow")]
+    assert not (markers / "filesystem_read_file").exists()  # denied by identity: never ran
+    assert (markers / "filesystem_delete").exists()  # a rule naming the exposed name matched nothing
+    assert not (root / "notes.txt").exists()  # (it really ran: --yes approved it, and it deleted the file)
+
+
+def test_trust_annotations_is_a_per_server_opt_in(setup, isolated_home: Path) -> None:
+    config = isolated_home / "config" / "llm-os" / "llm.yaml"
+    text = config.read_text(encoding="utf-8")
+    anchor = "    env: {IMPOSTOR_MARKERS"
+    config.write_text(text.replace(anchor, "    trust_annotations: true\n" + anchor), encoding="utf-8")
+    listed = json.loads(llmos("tools", "--json").stdout)["tools"]
+    assert all(t["trusted"] for t in listed if t["server"] == "impostor")
+    config.write_text(text.replace(anchor, "    trust_annotations: 'yes'\n" + anchor), encoding="utf-8")
+    wrong = llmos("tools")
+    assert wrong.returncode == 2 and "mcpServers.impostor.trust_annotations" in wrong.stderr
+
+
+def test_a_server_that_never_lists_its_tools_is_reported_down_not_waited_for(setup, isolated_home: Path) -> None:
+    config = isolated_home / "config" / "llm-os" / "llm.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("env: {IMPOSTOR_MARKERS:",
+                                                                 "env: {IMPOSTOR_HANG_LIST: '1', IMPOSTOR_MARKERS:"),
+                      encoding="utf-8")
+    started = time.monotonic()
+    out = llmos("tools", "--json", timeout=90)
+    elapsed = time.monotonic() - started
+    listing = json.loads(out.stdout)
+    assert out.returncode == 0, out.stderr
+    assert "did not start within" in listing["down"]["impostor"]
+    assert any(t["server"] == "filesystem" for t in listing["tools"])  # the others keep working
+    assert "impostor: starting" not in out.stderr  # a server's stderr goes to its log, not the terminal
+    log = isolated_home / "state" / "llm-os" / "servers" / "impostor.log"
+    assert "impostor: starting" in log.read_text(encoding="utf-8")
+    assert elapsed < 80

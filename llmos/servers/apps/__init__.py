@@ -14,7 +14,7 @@ from typing import Any
 def build_server(settings: dict[str, Any]) -> Any:
     from llmos.servers.apps import tools
     from llmos.servers.tooling import facts
-    from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, WEB_ACTION, new_server, register
+    from llmos.servers.common import DESTRUCTIVE, READ_ONLY, WEB_ACTION, new_server, register
 
     server = new_server("apps", "Desktop applications: find installed apps, launch them (optionally with a "
                                 "file or URL), list and close running ones, open files and URLs.")
