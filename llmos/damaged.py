@@ -15,9 +15,9 @@ from pathlib import Path
 
 def report(message: str) -> None:
     """One line on stderr, starting with ``llmos:``."""
-    from llmos.ui.stream import notice
+    from llmos.terminal import current
 
-    notice(f"llmos: {message}")
+    current().notice(f"llmos: {message}")
 
 
 def not_a_regular_file(path: Path) -> str | None:

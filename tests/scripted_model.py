@@ -75,5 +75,5 @@ class ScriptedModel:
         kind, url = (("openai-compatible", self.server.url + "/v1") if self.wire == "openai"
                      else ("ollama", self.server.url))
         return (f"providers:\n  ollama: {{enabled: false}}\n  claude: {{enabled: false}}\n"
-                f"  openai: {{enabled: false}}\n  scripted:\n    type: {kind}\n    base_url: {url}\n"
+                f"  openai: {{enabled: false}}\n  embedded: {{enabled: false}}\n  scripted:\n    type: {kind}\n    base_url: {url}\n"
                 f"    models: {{default: scripted}}\n{extra}")

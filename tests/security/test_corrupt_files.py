@@ -231,7 +231,7 @@ def test_a_damaged_shell_history_is_moved_aside(kind: str, model, isolated_home:
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
-    from rich.console import Console
+    from llmos.terminal import Terminal, using
 
     from llmos.config import load_config
     from llmos.repl.app import Repl
@@ -245,14 +245,19 @@ def test_a_damaged_shell_history_is_moved_aside(kind: str, model, isolated_home:
     else:
         path.write_bytes(GARBAGE)
 
+    shown = io.StringIO()
+
     async def go() -> None:
         with create_pipe_input() as pipe:
             pipe.send_text("/exit\r")
-            repl = Repl(load_config(), input=pipe, output=DummyOutput(), console=Console(file=io.StringIO()))
-            await repl.run()
+            terminal = Terminal(stdout=shown, stderr=shown, prompt_input=pipe, prompt_output=DummyOutput(),
+                                person=True)
+            with using(terminal):
+                repl = Repl(load_config(), terminal)
+                await repl.run()
 
     asyncio.run(asyncio.wait_for(go(), 60))
-    err = capsys.readouterr().err
+    err = shown.getvalue() + capsys.readouterr().err
     assert str(path) in err and "moved it to" in err and "Traceback" not in err
     assert len(moved_aside(path)) == 1
     assert not path.exists() or path.is_file()

@@ -28,7 +28,8 @@ from tests.replay_server import Reply, ReplayServer
 
 WIRES = [Wire("openai"), Wire("anthropic"), Wire("ollama")]
 LIMITS = "    timeout: 1\n    idle_timeout: 1\n    total_timeout: 3\n"
-OFF = "  ollama: {enabled: false}\n  claude: {enabled: false}\n  openai: {enabled: false}\n"
+OFF = ("  ollama: {enabled: false}\n  claude: {enabled: false}\n  openai: {enabled: false}\n"
+       "  embedded: {enabled: false}\n")
 KEY = "sk-fault-test-key-0123456789"
 
 # fault -> (complete answer?, text kept before the failure, words the one-line reason must hold)
