@@ -44,15 +44,19 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
         render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
         tagged = template.supports_tools(chat_template)
+        # After a tool result a small model tends to call that tool again (measured: Qwen2.5-0.5B lists the
+        # same folder until the context is full): the grammar offers the other tools and the reply.
+        offered = [t for t in tools if t.name not in _just_called(messages)]
         try:
-            grammar = toolcalls.tool_grammar(tools, backend.grammar_from_schema, tagged)
+            grammar = toolcalls.tool_grammar(offered, backend.grammar_from_schema, tagged)
             mode = "tagged" if tagged else "json"
         except ValueError:
-            mode = "native"
-        if not tagged:
+            mode = "native"  # the model writes freely; the repair layer reads any call it prints
+        # The prompt is the same with or without the grammar, so the evaluated prefix is reused.
+        if tagged:
+            render_tools = [*tools, toolcalls.REPLY_TOOL]
+        else:
             messages = _with_instructions(messages, toolcalls.instructions(tools))
-        elif tagged:
-            render_tools = [*tools, toolcalls.REPLY_TOOL] if mode == "tagged" else tools
     special = backend.special_text()
     text = template.render(chat_template, messages, render_tools, special)
     prompt = backend.tokenize(text, add_bos=not (special[0] and text.startswith(special[0])))
@@ -66,10 +70,21 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
     return ChatPlan(prompt, mode, grammar, stable, tools)
 
 
+def _just_called(messages: list[Message]) -> set[str]:
+    """Tools called in the assistant step whose results end the conversation so far."""
+    if not messages or messages[-1].role != "tool":
+        return set()
+    step = next((m for m in reversed(messages) if m.role == "assistant"), None)
+    return {c.name for c in step.tool_calls} if step else set()
+
+
 def _with_instructions(messages: list[Message], text: str) -> list[Message]:
     if messages and messages[0].role == "system":
         return [replace(messages[0], content=f"{messages[0].content}\n\n{text}"), *messages[1:]]
     return [Message("system", text), *messages]
+
+
+_CALL_STARTS = ("<tool_call>", "{", "[", "```")
 
 
 class Reader:
@@ -80,6 +95,8 @@ class Reader:
         self._new_id = new_id
         self._parts: list[str] = []
         self._reply = toolcalls.ReplyStream()
+        self._holding = False  # native: the answer looks like a call, so nothing of it is shown
+        self._shown = 0
 
     def feed(self, piece: str) -> str:
         self._parts.append(piece)
@@ -87,7 +104,19 @@ class Reader:
             return piece
         if self.plan.mode in ("tagged", "json"):
             return self._reply.feed(piece)
-        return ""  # native: whether it is a call is known only at the end
+        return self._native()
+
+    def _native(self) -> str:
+        """Words are shown as they come, unless the answer starts like a call written as text."""
+        if self._holding:
+            return ""
+        text = "".join(self._parts)
+        start = text.lstrip()
+        if start.startswith(_CALL_STARTS) or (len(start) < 12 and any(c.startswith(start) for c in _CALL_STARTS)):
+            self._holding = start.startswith(_CALL_STARTS)
+            return ""
+        shown, self._shown = self._shown, len(text)
+        return text[shown:]
 
     def finish(self) -> tuple[str, list[ToolCall]]:
         raw = "".join(self._parts)
