@@ -59,6 +59,7 @@ class Engine:
         self._evaluated: list[int] = []  # tokens whose KV entries are in the context, in order
         self._lock = threading.Lock()
         self._cancel = threading.Event()
+        self.last_stats = GenerationStats()  # of the latest generation, for benchmarks and the banner
 
     @classmethod
     def load(cls, options: LoadOptions, prefix_store: PrefixStore | None = None) -> Engine:
@@ -94,6 +95,7 @@ class Engine:
         with self._lock:
             self._cancel.clear()
             self.backend.abort(False)
+            self.last_stats = job.stats
             start = time.perf_counter()
             try:
                 self._prefill(job)
