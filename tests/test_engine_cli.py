@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_user_config
-from tests.llm_server import MODELS, TestLLMMissing
+from tests import llm_server
 
-QWEN = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN = llm_server.MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
 @pytest.fixture
 def folder(tmp_path: Path, isolated_home: Path) -> Path:
     if not QWEN.is_file():
-        pytest.fail(str(TestLLMMissing(f"{QWEN} is missing: run scripts/test-models")), pytrace=False)
+        pytest.fail(f"{QWEN} is missing: run scripts/test-models", pytrace=False)
     work = tmp_path / "work"
     work.mkdir()
     (work / "notes.txt").write_text("buy milk\n")

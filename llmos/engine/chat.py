@@ -54,7 +54,7 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
             mode = "native"  # the model writes freely; the repair layer reads any call it prints
         # The prompt is the same with or without the grammar, so the evaluated prefix is reused.
         if tagged:
-            render_tools = [*tools, toolcalls.REPLY_TOOL]
+            render_tools = [toolcalls.REPLY_TOOL, *tools]
         else:
             messages = _with_instructions(messages, toolcalls.instructions(tools))
     special = backend.special_text()
