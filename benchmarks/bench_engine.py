@@ -80,14 +80,7 @@ def bench_toolcalls(args: argparse.Namespace) -> None:
         right, seconds = 0, []
         for request, expected, argument in REQUESTS:
             messages = [Message("system", SYSTEM), Message("user", request)]
-            plan = chat.plan(engine, messages, TOOLS)
-            if mode == "json":  # the tools in the system prompt, the untagged JSON grammar
-                from llmos.engine import toolcalls
-
-                plan = chat.plan(engine, [Message("system", SYSTEM + "\n\n" + toolcalls.instructions(TOOLS)),
-                                          Message("user", request)])
-                plan.grammar, plan.mode, plan.tools = toolcalls.tool_grammar(
-                    TOOLS, engine.backend.grammar_from_schema, tagged=False), "json", TOOLS
+            plan = chat.plan(engine, messages, TOOLS, tool_format="json" if mode == "json" else "tagged")
             start = time.perf_counter()
             job = Generation(plan.prompt, 120, None if mode == "native" else plan.grammar)
             raw = engine.generate(job)

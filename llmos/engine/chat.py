@@ -31,9 +31,14 @@ class ChatPlan:
 
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
-         json_schema: dict[str, Any] | None = None, constrain_tools: bool = True) -> ChatPlan:
+         json_schema: dict[str, Any] | None = None, constrain_tools: bool = True,
+         tool_format: str = "tagged") -> ChatPlan:
     """Raises ValueError for a JSON schema no grammar can express. ``constrain_tools=False`` gives the tools
-    to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does."""
+    to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does.
+    ``tool_format``: "tagged" (the template's own tool block; the grammar forces its ``<tool_call>`` block) or
+    "json" (tools listed briefly in the system prompt). Measured on Qwen2.5-Coder-0.5B (benchmarks/README.md):
+    "json" chose the first tool better (9/10 against 7/10) but after a listing went on to an unrequested
+    write, where "tagged" answered; templates without tools always get "json"."""
     backend = engine.backend
     chat_template = backend.chat_template()
     tools = list(tools or [])
@@ -43,7 +48,7 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
     elif tools and not constrain_tools:
         render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
-        tagged = template.supports_tools(chat_template)
+        tagged = tool_format == "tagged" and template.supports_tools(chat_template)
         # After a tool result a small model tends to call that tool again (measured: Qwen2.5-0.5B lists the
         # same folder until the context is full): the grammar offers the other tools and the reply.
         offered = [t for t in tools if t.name not in _just_called(messages)]

@@ -1,6 +1,6 @@
 """Tool calls a small model gets right: a grammar allows only a well-formed call of an offered tool, or a reply.
 
-Two shapes, measured in benchmarks/bench_engine.py on Qwen2.5-Coder-0.5B:
+Two shapes, measured in benchmarks/bench_engine.py on Qwen2.5-Coder-0.5B (``tagged`` is the default):
 - ``tagged``: the model's own template lists the tools, and the grammar forces the block that template asks
   for, ``<tool_call>{"name": …, "arguments": …}</tool_call>``; a ``reply`` pseudo-tool carries plain answers.
 - ``json``: for templates that know no tools, the tools are described in the system prompt and the answer is
