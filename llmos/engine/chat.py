@@ -49,9 +49,11 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
         render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
         tagged = tool_format == "tagged" and template.supports_tools(chat_template)
-        # After a tool result a small model tends to call that tool again (measured: Qwen2.5-0.5B lists the
-        # same folder until the context is full): the grammar offers the other tools and the reply.
-        offered = [t for t in tools if t.name not in _just_called(messages)]
+        # After a tool result the grammar allows only the reply. Measured with Qwen2.5-Coder-0.5B: offered the
+        # tools again it lists the same folder until the context is full, or goes on to another tool it was
+        # not asked for (read a file, delete a folder) instead of saying what it found. A next action is the
+        # person's next request; tool output can never lead to a call by itself.
+        offered = [] if messages[-1].role == "tool" else tools
         try:
             grammar = toolcalls.tool_grammar(offered, backend.grammar_from_schema, tagged)
             mode = "tagged" if tagged else "json"
@@ -73,14 +75,6 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
             stable = common_prefix(backend.tokenize(head, add_bos=not (special[0] and head.startswith(special[0]))),
                                    prompt)
     return ChatPlan(prompt, mode, grammar, stable, tools)
-
-
-def _just_called(messages: list[Message]) -> set[str]:
-    """Tools called in the assistant step whose results end the conversation so far."""
-    if not messages or messages[-1].role != "tool":
-        return set()
-    step = next((m for m in reversed(messages) if m.role == "assistant"), None)
-    return {c.name for c in step.tool_calls} if step else set()
 
 
 def _with_instructions(messages: list[Message], text: str) -> list[Message]:
