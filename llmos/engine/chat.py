@@ -10,6 +10,7 @@ Shared by the embedded provider and the test server, so both decode the same way
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -64,9 +65,18 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
             render_tools = [toolcalls.REPLY_TOOL, *tools]
         else:
             messages = _with_instructions(messages, toolcalls.instructions(tools))
+    replayed: list[list[int]] = []
+    if mode in ("tagged", "json"):
+        messages = [_as_written(engine, m, replayed) for m in messages]
     special = backend.special_text()
     text = template.render(chat_template, messages, render_tools, special)
-    prompt = backend.tokenize(text, add_bos=not (special[0] and text.startswith(special[0])))
+    prompt: list[int] = []
+    for i, segment in enumerate(_SLOT.split(text)):
+        if i % 2:
+            prompt += replayed[int(segment)]
+        elif segment:
+            prompt += backend.tokenize(segment, add_bos=not prompt and not (special[0] and text.startswith(special[0])))
+    text = _SLOT.sub("", text)
     stable = 0
     system = [m for m in messages[:1] if m.role == "system"]
     if system:
@@ -75,6 +85,24 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
             stable = common_prefix(backend.tokenize(head, add_bos=not (special[0] and head.startswith(special[0]))),
                                    prompt)
     return ChatPlan(prompt, mode, grammar, stable, tools)
+
+
+def written_key(text: str, calls: list[ToolCall]) -> str:
+    return "calls:" + ",".join(c.id for c in calls) if calls else "text:" + text
+
+
+_SLOT = re.compile("\x00(\\d+)\x00")
+
+
+def _as_written(engine: Engine, message: Message, replayed: list[list[int]]) -> Message:
+    """An earlier answer as the model wrote it under the grammar: a slot for its tokens (still in the KV cache)."""
+    if message.role != "assistant":
+        return message
+    tokens = engine.written.get(written_key(message.content, message.tool_calls))
+    if tokens is None:
+        return message
+    replayed.append(tokens)
+    return Message("assistant", f"\x00{len(replayed) - 1}\x00")
 
 
 def _with_instructions(messages: list[Message], text: str) -> list[Message]:
@@ -94,6 +122,7 @@ class Reader:
         self._new_id = new_id
         self._parts: list[str] = []
         self._reply = toolcalls.ReplyStream()
+        self.raw: str | None = None  # the constrained output, once finished
         self._holding = False  # native: the answer looks like a call, so nothing of it is shown
         self._shown = 0
 
@@ -127,4 +156,5 @@ class Reader:
             calls = repair.calls_from_text(raw, {t.name for t in self.plan.tools})
             return ("" if calls else raw), calls
         decision = toolcalls.parse(raw, self.plan.tools, self._new_id)
+        self.raw = raw
         return decision.text, decision.calls
