@@ -74,6 +74,7 @@ class ScriptedModel:
     def config(self, extra: str = "") -> str:
         kind, url = (("openai-compatible", self.server.url + "/v1") if self.wire == "openai"
                      else ("ollama", self.server.url))
-        return (f"providers:\n  ollama: {{enabled: false}}\n  claude: {{enabled: false}}\n"
-                f"  openai: {{enabled: false}}\n  embedded: {{enabled: false}}\n  scripted:\n    type: {kind}\n    base_url: {url}\n"
+        return (f"providers:\n  ollama: {{enabled: false}}\n  embedded: {{enabled: false}}\n"
+                f"  claude: {{enabled: false}}\n  openai: {{enabled: false}}\n"
+                f"  scripted:\n    type: {kind}\n    base_url: {url}\n"
                 f"    models: {{default: scripted}}\n{extra}")

@@ -10,6 +10,7 @@ Shared by the embedded provider and the test server, so both decode the same way
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +32,14 @@ class ChatPlan:
 
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
-         json_schema: dict[str, Any] | None = None, constrain_tools: bool = True) -> ChatPlan:
+         json_schema: dict[str, Any] | None = None, constrain_tools: bool = True,
+         tool_format: str = "tagged") -> ChatPlan:
     """Raises ValueError for a JSON schema no grammar can express. ``constrain_tools=False`` gives the tools
-    to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does."""
+    to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does.
+    ``tool_format``: "tagged" (the template's own tool block; the grammar forces its ``<tool_call>`` block) or
+    "json" (tools listed briefly in the system prompt). Measured on Qwen2.5-Coder-0.5B (benchmarks/README.md):
+    "json" chose the first tool better (9/10 against 7/10) but after a listing went on to an unrequested
+    write, where "tagged" answered; templates without tools always get "json"."""
     backend = engine.backend
     chat_template = backend.chat_template()
     tools = list(tools or [])
@@ -43,19 +49,34 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
     elif tools and not constrain_tools:
         render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
-        tagged = template.supports_tools(chat_template)
+        tagged = tool_format == "tagged" and template.supports_tools(chat_template)
+        # After a tool result the grammar allows only the reply. Measured with Qwen2.5-Coder-0.5B: offered the
+        # tools again it lists the same folder until the context is full, or goes on to another tool it was
+        # not asked for (read a file, delete a folder) instead of saying what it found. A next action is the
+        # person's next request; tool output can never lead to a call by itself.
+        offered = [] if messages[-1].role == "tool" else tools
         try:
-            grammar = toolcalls.tool_grammar(tools, backend.grammar_from_schema, tagged)
+            grammar = toolcalls.tool_grammar(offered, backend.grammar_from_schema, tagged)
             mode = "tagged" if tagged else "json"
         except ValueError:
-            mode = "native"
-        if not tagged:
+            mode = "native"  # the model writes freely; the repair layer reads any call it prints
+        # The prompt is the same with or without the grammar, so the evaluated prefix is reused.
+        if tagged:
+            render_tools = [toolcalls.REPLY_TOOL, *tools]
+        else:
             messages = _with_instructions(messages, toolcalls.instructions(tools))
-        elif tagged:
-            render_tools = [*tools, toolcalls.REPLY_TOOL] if mode == "tagged" else tools
+    replayed: list[list[int]] = []
+    if mode in ("tagged", "json"):
+        messages = [_as_written(engine, m, replayed) for m in messages]
     special = backend.special_text()
     text = template.render(chat_template, messages, render_tools, special)
-    prompt = backend.tokenize(text, add_bos=not (special[0] and text.startswith(special[0])))
+    prompt: list[int] = []
+    for i, segment in enumerate(_SLOT.split(text)):
+        if i % 2:
+            prompt += replayed[int(segment)]
+        elif segment:
+            prompt += backend.tokenize(segment, add_bos=not prompt and not (special[0] and text.startswith(special[0])))
+    text = _SLOT.sub("", text)
     stable = 0
     system = [m for m in messages[:1] if m.role == "system"]
     if system:
@@ -66,10 +87,31 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
     return ChatPlan(prompt, mode, grammar, stable, tools)
 
 
+def written_key(text: str, calls: list[ToolCall]) -> str:
+    return "calls:" + ",".join(c.id for c in calls) if calls else "text:" + text
+
+
+_SLOT = re.compile("\x00(\\d+)\x00")
+
+
+def _as_written(engine: Engine, message: Message, replayed: list[list[int]]) -> Message:
+    """An earlier answer as the model wrote it under the grammar: a slot for its tokens (still in the KV cache)."""
+    if message.role != "assistant":
+        return message
+    tokens = engine.written.get(written_key(message.content, message.tool_calls))
+    if tokens is None:
+        return message
+    replayed.append(tokens)
+    return Message("assistant", f"\x00{len(replayed) - 1}\x00")
+
+
 def _with_instructions(messages: list[Message], text: str) -> list[Message]:
     if messages and messages[0].role == "system":
         return [replace(messages[0], content=f"{messages[0].content}\n\n{text}"), *messages[1:]]
     return [Message("system", text), *messages]
+
+
+_CALL_STARTS = ("<tool_call>", "{", "[", "```")
 
 
 class Reader:
@@ -80,6 +122,9 @@ class Reader:
         self._new_id = new_id
         self._parts: list[str] = []
         self._reply = toolcalls.ReplyStream()
+        self.raw: str | None = None  # the constrained output, once finished
+        self._holding = False  # native: the answer looks like a call, so nothing of it is shown
+        self._shown = 0
 
     def feed(self, piece: str) -> str:
         self._parts.append(piece)
@@ -87,7 +132,19 @@ class Reader:
             return piece
         if self.plan.mode in ("tagged", "json"):
             return self._reply.feed(piece)
-        return ""  # native: whether it is a call is known only at the end
+        return self._native()
+
+    def _native(self) -> str:
+        """Words are shown as they come, unless the answer starts like a call written as text."""
+        if self._holding:
+            return ""
+        text = "".join(self._parts)
+        start = text.lstrip()
+        if start.startswith(_CALL_STARTS) or (len(start) < 12 and any(c.startswith(start) for c in _CALL_STARTS)):
+            self._holding = start.startswith(_CALL_STARTS)
+            return ""
+        shown, self._shown = self._shown, len(text)
+        return text[shown:]
 
     def finish(self) -> tuple[str, list[ToolCall]]:
         raw = "".join(self._parts)
@@ -95,4 +152,5 @@ class Reader:
             # native: calls printed as text are recovered by the agent's repair layer, like any provider's
             return raw, []
         decision = toolcalls.parse(raw, self.plan.tools, self._new_id)
+        self.raw = raw
         return decision.text, decision.calls

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Generation:
     seed: int = 0
     stable_prefix: int = 0  # the first N prompt tokens are worth saving to (and restoring from) a state file
     stats: GenerationStats = field(default_factory=GenerationStats)
+    output: list[int] = field(default_factory=list)  # the tokens generated
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -59,6 +61,11 @@ class Engine:
         self._evaluated: list[int] = []  # tokens whose KV entries are in the context, in order
         self._lock = threading.Lock()
         self._cancel = threading.Event()
+        self.last_stats = GenerationStats()  # of the latest generation, for benchmarks and the banner
+        # The tokens the model wrote for recent answers (key: the answer text, or its tool call ids): put back
+        # into the next prompt as they were, so they match the KV cache and only new tokens are read (text
+        # re-tokenized would differ: "<tool_call>" written as characters becomes one special token).
+        self.written: OrderedDict[str, list[int]] = OrderedDict()
 
     @classmethod
     def load(cls, options: LoadOptions, prefix_store: PrefixStore | None = None) -> Engine:
@@ -72,6 +79,11 @@ class Engine:
 
     def tokenize(self, text: str) -> list[int]:
         return self.backend.tokenize(text)
+
+    def remember(self, key: str, tokens: list[int], keep: int = 64) -> None:
+        self.written[key] = list(tokens)
+        while len(self.written) > keep:
+            self.written.popitem(last=False)
 
     def cancel(self) -> None:
         """Stop the generation in progress (from any thread): at the next token, or mid-evaluation."""
@@ -94,6 +106,7 @@ class Engine:
         with self._lock:
             self._cancel.clear()
             self.backend.abort(False)
+            self.last_stats = job.stats
             start = time.perf_counter()
             try:
                 self._prefill(job)
@@ -145,7 +158,7 @@ class Engine:
 
     def _decode(self, job: Generation) -> Iterator[str]:
         sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
-        output: list[int] = []
+        output = job.output
         shown = 0  # characters of the answer already yielded
         room = self.n_ctx - len(self._evaluated)
         job.stats.finish_reason = "length"

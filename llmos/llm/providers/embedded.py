@@ -118,6 +118,8 @@ class EmbeddedProvider(Provider):
                 if request.stream:
                     yield TextDelta(visible)
         text, calls = reader.finish()
+        if reader.raw is not None:
+            engine.remember(engine_chat.written_key(text, calls), job.output)
         if not request.stream and text:
             yield TextDelta(text)
         elif request.stream and text.startswith(shown) and len(text) > len(shown):

@@ -1,0 +1,126 @@
+"""The embedded provider (type: embedded) with the real SmolLM2-135M model, 1 thread, through the router."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from llmos.config import load_config
+from llmos.config.model import ProviderConfig
+from llmos.errors import ErrorKind, NoProviderAvailable, ProviderError
+from llmos.llm.messages import ChatRequest, Done, Message, TextDelta, ToolCallEvent, ToolSpec
+from llmos.llm.providers import create_provider
+from llmos.llm.router import Router
+from llmos.usage.store import UsageStore
+from tests.conftest import write_user_config
+from tests.llm_server import model_path
+
+
+def config(model: str | None = None, **kw) -> ProviderConfig:
+    return ProviderConfig(name="embedded", type="embedded", model=model or str(model_path()), threads=1,
+                          n_ctx=kw.pop("n_ctx", 2048), **kw)
+
+
+async def events_of(request: ChatRequest, cfg: ProviderConfig | None = None) -> list:
+    provider = create_provider("embedded", cfg or config())
+    return [e async for e in provider.chat(request)]
+
+
+def only_embedded(extra: str = "") -> str:
+    return (f"providers:\n  ollama: {{enabled: false}}\n  claude: {{enabled: false}}\n  openai: {{enabled: false}}\n"
+            f"  embedded:\n    model: {model_path()}\n    threads: 1\n    n_ctx: 2048\n{extra}")
+
+
+def test_streams_text_then_done_with_real_token_counts() -> None:
+    events = asyncio.run(events_of(ChatRequest([Message("user", "Name three colours.")], max_tokens=16)))
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    done = events[-1]
+    assert len(deltas) > 1 and isinstance(done, Done) and not done.usage.estimated
+    assert done.usage.input_tokens > 5 and 0 < done.usage.output_tokens <= 16
+
+
+def test_offered_tools_give_well_formed_calls_or_words() -> None:
+    tools = [ToolSpec("list_directory", "List the files in a folder.",
+                      {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]})]
+    request = ChatRequest([Message("system", "You operate this computer."),
+                           Message("user", "list the files in /tmp")], tools=tools, max_tokens=60)
+    events = asyncio.run(events_of(request))
+    calls = [e.call for e in events if isinstance(e, ToolCallEvent)]
+    for call in calls:  # the grammar allows only offered tools with their arguments' shape
+        assert call.name == "list_directory" and isinstance(call.arguments.get("path"), str)
+    assert calls or any(isinstance(e, TextDelta) for e in events) or events[-1].finish_reason == "length"
+
+
+def test_a_missing_model_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    missing = tmp_path / "models" / "absent.gguf"
+    provider = create_provider("embedded", config(str(missing)))
+    problem = provider.missing_setup()
+    assert problem and "absent.gguf" in problem and "llmos models pull" in problem
+    with pytest.raises(ProviderError) as err:
+        asyncio.run(events_of(ChatRequest([Message("user", "hi")], model=str(missing)), config(str(missing))))
+    assert err.value.kind is ErrorKind.UNAVAILABLE and "absent.gguf" in err.value.detail
+
+
+def test_a_bare_name_is_looked_up_in_the_models_folder(isolated_home: Path) -> None:
+    from llmos import paths
+    from llmos.llm.providers.embedded import resolve_model
+
+    assert resolve_model("qwen2.5-1.5b-instruct-q4_k_m") == paths.models_dir() / "qwen2.5-1.5b-instruct-q4_k_m.gguf"
+    assert str(paths.models_dir()).startswith(str(isolated_home / "data"))
+
+
+def test_router_uses_it_records_usage_and_knows_its_context(isolated_home: Path) -> None:
+    write_user_config(isolated_home, only_embedded())
+    store = UsageStore(isolated_home / "usage.db")
+    router = Router(load_config(), store)
+    assert router.context_window(router.provider("embedded").config) == 2048
+
+    async def go():
+        try:
+            return await router.chat(ChatRequest([Message("user", "Say hello.")], max_tokens=8))
+        finally:
+            await router.aclose()
+
+    result = asyncio.run(go())
+    assert result.provider == "embedded" and result.text
+    [record] = store.records()
+    assert record.success and not record.estimated and record.input_tokens == result.usage.input_tokens > 0
+
+
+def test_context_comes_from_the_gguf_when_not_set(isolated_home: Path) -> None:
+    write_user_config(isolated_home, only_embedded().replace("    n_ctx: 2048\n", ""))
+    router = Router(load_config())
+    assert router.context_window(router.provider("embedded").config) == 4096  # 8192 trained, capped
+
+
+def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Path) -> None:
+    write_user_config(isolated_home, "providers:\n  ollama: {enabled: false}\n  claude: {enabled: false}\n"
+                                     "  openai: {enabled: false}\n")
+    router = Router(load_config())  # the documented default: the embedded provider with no model downloaded
+
+    with pytest.raises(NoProviderAvailable) as err:
+        asyncio.run(router.chat(ChatRequest([Message("user", "hi")])))
+    assert "llmos models pull" in str(err.value)
+
+
+def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_home: Path) -> None:
+    write_user_config(isolated_home, only_embedded())
+    store = UsageStore(isolated_home / "usage.db")
+    router = Router(load_config(), store)
+
+    async def go():
+        first = asyncio.Event()
+        task = asyncio.create_task(router.chat(
+            ChatRequest([Message("user", "Tell a long story about a cat.")], max_tokens=400),
+            on_text=lambda _t: first.set()))
+        await asyncio.wait_for(first.wait(), 120)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await router.chat(ChatRequest([Message("user", "Say yes.")], max_tokens=8))
+
+    after = asyncio.run(go())
+    assert after.text and after.provider == "embedded"
+    assert [r.error_kind for r in store.records()] == ["CANCELLED", None]
