@@ -71,7 +71,8 @@ SCHEMA: dict[str, Any] = {
     "agent": {"max_steps": INT, "tool_prompt_budget": INT, "tool_result_budget": INT, "all_tools_context": INT,
               "constrained": Field((bool, str), "true, false or auto"), "system_prompt": OPT_STR,
               "tool_timeout_s": NUMBER},
-    "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})")},
+    "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})"), "floor_files": INT,
+             "floor_bytes": INT},
     # The VRAM-aware model picker; its own checks say more precisely what is wrong with a value.
     "picker": {"model": OPT_STR, "num_ctx": Field((int,), "a whole number or null", nullable=True),
                "vram_limit_mib": Field((int,), "a whole number or null", nullable=True),

@@ -304,7 +304,7 @@ class _ReplConfirmer:
     async def confirm(self, request: Any) -> Any:
         from llmos.agent.confirm import Answer, Confirmation, TerminalConfirmer
 
-        if self.repl.auto_yes:
+        if self.repl.auto_yes and not request.floor:
             return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)", by="flag")
         self.repl.events.close_stream()
         terminal = self.repl.terminal

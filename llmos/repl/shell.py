@@ -32,7 +32,8 @@ def shell_tool(command: str) -> ToolInfo:
 
     return ToolInfo("shell", "run", "shell.run", "Run a command in the user's shell.",
                     {"type": "object", "properties": {"command": {"type": "string"}}},
-                    {"readOnlyHint": False, "destructiveHint": looks_destructive(command)}, True)
+                    {"readOnlyHint": False, "destructiveHint": looks_destructive(command)}, True, True,
+                    {"llmos/reversible": False})
 
 
 @dataclass

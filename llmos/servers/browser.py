@@ -408,6 +408,10 @@ def place_new(tmp: str, target: Path) -> None:
         os.rename(tmp, target)
 
 
+# MCP `_meta` the agent reads (llmos.agent.facts): these tools send the URL (and so whatever is in it) off the machine.
+_NETWORK = {"llmos/reversible": False, "llmos/path_args": [], "llmos/url_args": ["url"], "llmos/network": True}
+
+
 def build_server(settings: dict[str, Any]) -> Any:
     policy = Policy(settings)
     server = new_server("browser", "The web: open pages in the user's browser, fetch pages as readable text, "
@@ -421,7 +425,7 @@ def build_server(settings: dict[str, Any]) -> Any:
 
         return Path(platformdirs.user_downloads_dir())
 
-    @server.tool(annotations=WEB_ACTION)
+    @server.tool(annotations=WEB_ACTION, meta=_NETWORK)
     def open_url(url: UrlArg) -> Opened:
         """Open a web address in the user's default browser for them to look at (nothing is read back)."""
         from llmos.servers.launch import open_with_default
@@ -433,7 +437,7 @@ def build_server(settings: dict[str, Any]) -> Any:
         policy.check(parts.scheme.lower(), parts.hostname, None, url, resolve=False)
         return Opened(url=url, pid=open_with_default(url))
 
-    @server.tool(annotations=READ_ONLY_WEB)
+    @server.tool(annotations=READ_ONLY_WEB, meta=_NETWORK)
     def fetch_page(
         url: UrlArg,
         max_chars: Annotated[int, Field(ge=500, le=200_000, description="Most characters of text")] = 20_000,
@@ -453,7 +457,7 @@ def build_server(settings: dict[str, Any]) -> Any:
                     offset=offset, more_chars=max(0, len(full) - offset - len(window)),
                     truncated=page.truncated, links=links, more_links=more_links)
 
-    @server.tool(annotations=READ_ONLY_WEB)
+    @server.tool(annotations=READ_ONLY_WEB, meta=_NETWORK)
     def search_page(
         url: UrlArg,
         query: Annotated[str, Field(min_length=1, description="Words to look for (case-insensitive)")],
@@ -515,12 +519,12 @@ def build_server(settings: dict[str, Any]) -> Any:
             return Download(url=url, final_url=final, path=str(target), bytes=total,
                             content_type=media_type(response), overwritten=existed)
 
-    @server.tool(annotations=WEB_ACTION)
+    @server.tool(annotations=WEB_ACTION, meta=_NETWORK)
     def download(url: UrlArg, filename: NameArg = None) -> Download:
         """Download a file from the web into the Downloads folder; refuses if a file of that name exists."""
         return download_to(url, filename, overwrite=False)
 
-    @server.tool(annotations=DESTRUCTIVE_WEB)
+    @server.tool(annotations=DESTRUCTIVE_WEB, meta=_NETWORK)
     def download_overwrite(url: UrlArg, filename: NameArg = None) -> Download:
         """Download a file into the Downloads folder, replacing any existing file of the same name."""
         return download_to(url, filename, overwrite=True)

@@ -11,7 +11,7 @@ import shutil
 import stat as stat_module
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -148,6 +148,11 @@ def _walk_files(root: Path, hidden: bool):
                 yield Path(directory) / name
 
 
+def _facts(reversible: bool, path_args: list[str]) -> dict[str, Any]:
+    """What a tool declares as MCP `_meta` (read by llmos.agent.facts): undo reverses it; its path arguments."""
+    return {"llmos/reversible": reversible, "llmos/path_args": path_args, "llmos/url_args": [], "llmos/network": False}
+
+
 def build_server(settings: dict) -> object:
     sandbox = Sandbox.from_settings(settings)
     journal = UndoJournal()
@@ -166,7 +171,7 @@ def build_server(settings: dict) -> object:
         except OSError as exc:
             raise ToolError(f"Cannot read {display(path)}: {(exc.strerror or str(exc)).lower()}.") from exc
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def list_directory(
         path: PathArg = ".",
         show_hidden: Annotated[bool, Field(description="Include names starting with a dot")] = False,
@@ -194,7 +199,7 @@ def build_server(settings: dict) -> object:
         shown, more = cap(entries, limit)
         return Listing(path=display(folder), entries=shown, more=more)
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def tree(
         path: PathArg = ".",
         depth: Annotated[int, Field(ge=1, le=6, description="How many levels deep")] = 2,
@@ -223,7 +228,7 @@ def build_server(settings: dict) -> object:
         walk(root, "", 1)
         return TreeResult(path=display(root), tree="\n".join(lines[: limit + 1]), more=max(0, total - limit))
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def stat(path: PathArg) -> StatResult:
         """Details of one file or folder: type, size, modified time, permissions, owner."""
         target = existing(path)
@@ -240,7 +245,7 @@ def build_server(settings: dict) -> object:
                           symlink_target=os.readlink(target) if target.is_symlink() else None,
                           mime_type=mimetypes.guess_type(target.name)[0])
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def read_file(
         path: PathArg,
         offset: Annotated[int, Field(ge=0, description="Byte offset to start at")] = 0,
@@ -269,7 +274,7 @@ def build_server(settings: dict) -> object:
         return FileText(path=display(target), text=text, encoding=encoding, offset=offset, bytes_read=read,
                         total_bytes=total, next_offset=end if end < total else None)
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def search_files(
         pattern: Annotated[str, Field(description="Name pattern, e.g. *.pdf or report*")],
         path: PathArg = ".",
@@ -283,7 +288,7 @@ def build_server(settings: dict) -> object:
         shown, more = cap(sorted(found), limit)
         return Matches(path=display(root), paths=shown, more=more)
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def search_content(
         query: Annotated[str, Field(description="Text to look for (or a regular expression with regex=true)")],
         path: PathArg = ".",
@@ -324,7 +329,7 @@ def build_server(settings: dict) -> object:
                         more += 1
         return ContentMatches(path=display(root), matches=matches, more=more, files_skipped=skipped)
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def find_largest(
         path: PathArg = ".",
         count: Annotated[int, Field(ge=1, le=200, description="How many files")] = 10,
@@ -343,7 +348,7 @@ def build_server(settings: dict) -> object:
         top = heapq.nlargest(count, sized)
         return Largest(path=display(root), files=[SizedPath(path=display(p), size=s) for s, p in top])
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=_facts(False, ["path"]))
     def disk_usage(path: PathArg = ".", top: Annotated[int, Field(ge=1, le=100)] = 10) -> DiskUsage:
         """Total size of a folder, and which of its direct children take the most space."""
         root = existing(path)
@@ -367,7 +372,7 @@ def build_server(settings: dict) -> object:
 
     # ---- changes: each one journaled so `llmos undo` can reverse it -------------------------------------
 
-    @server.tool(annotations=ADDITIVE)
+    @server.tool(annotations=ADDITIVE, meta=_facts(True, ["path"]))
     def create_file(path: PathArg, content: Annotated[str, Field(description="The text to write")]) -> Changed:
         """Create a new text file. Refuses if the file already exists (use write_file to replace one)."""
         target = sandbox.resolve(path, write=True)
@@ -381,7 +386,7 @@ def build_server(settings: dict) -> object:
         entry = journal.record("create", f"created {display(target)}", path=str(target))
         return Changed(path=display(target), action="created", undo_id=entry.id, size=target.stat().st_size)
 
-    @server.tool(annotations=DESTRUCTIVE)
+    @server.tool(annotations=DESTRUCTIVE, meta=_facts(True, ["path"]))
     def write_file(path: PathArg, content: Annotated[str, Field(description="The new full text")]) -> Changed:
         """Replace a file's whole content (a backup is kept; undoable). Creates the file if missing."""
         target = sandbox.resolve(path, write=True)
@@ -394,7 +399,7 @@ def build_server(settings: dict) -> object:
         entry = journal.record("overwrite", f"overwrote {display(target)}", path=str(target), backup=str(backup))
         return Changed(path=display(target), action="overwritten", undo_id=entry.id, size=target.stat().st_size)
 
-    @server.tool(annotations=DESTRUCTIVE)
+    @server.tool(annotations=DESTRUCTIVE, meta=_facts(True, ["path"]))
     def append_file(path: PathArg, content: Annotated[str, Field(description="Text to add at the end")]) -> Changed:
         """Add text to the end of a file (a backup is kept; undoable)."""
         target = existing(path, write=True)
@@ -406,7 +411,7 @@ def build_server(settings: dict) -> object:
         entry = journal.record("overwrite", f"appended to {display(target)}", path=str(target), backup=str(backup))
         return Changed(path=display(target), action="appended", undo_id=entry.id, size=target.stat().st_size)
 
-    @server.tool(annotations=ADDITIVE)
+    @server.tool(annotations=ADDITIVE, meta=_facts(True, ["path"]))
     def make_directory(path: PathArg) -> Changed:
         """Create a folder (and any missing parent folders)."""
         target = sandbox.resolve(path, write=True)
@@ -419,7 +424,7 @@ def build_server(settings: dict) -> object:
             entry = journal.record("mkdir", f"created folder {display(folder)}", path=str(folder))
         return Changed(path=display(target), action="created folder", undo_id=entry.id if entry else None)
 
-    @server.tool(annotations=ADDITIVE)
+    @server.tool(annotations=ADDITIVE, meta=_facts(True, ["source", "destination"]))
     def copy(source: PathArg, destination: PathArg) -> Changed:
         """Copy a file or folder. Refuses to replace an existing destination."""
         src = existing(source)
@@ -435,7 +440,7 @@ def build_server(settings: dict) -> object:
         entry = journal.record("create", f"copied {display(src)} to {display(dst)}", path=str(dst))
         return Changed(path=display(dst), action="copied", undo_id=entry.id, source=display(src))
 
-    @server.tool(annotations=DESTRUCTIVE)
+    @server.tool(annotations=DESTRUCTIVE, meta=_facts(True, ["source", "destination"]))
     def move(source: PathArg, destination: PathArg,
              overwrite: Annotated[bool, Field(description="Replace an existing destination (kept as a backup)")]
              = False) -> Changed:
@@ -457,7 +462,7 @@ def build_server(settings: dict) -> object:
                                destination=str(dst), replaced_backup=str(replaced) if replaced else None)
         return Changed(path=display(dst), action="moved", undo_id=entry.id, source=display(src))
 
-    @server.tool(annotations=DESTRUCTIVE)
+    @server.tool(annotations=DESTRUCTIVE, meta=_facts(True, ["path"]))
     def delete(path: PathArg) -> Changed:
         """Delete a file or folder by moving it to the trash (undoable with `llmos undo`)."""
         target = existing(path, write=True)
@@ -467,7 +472,7 @@ def build_server(settings: dict) -> object:
                                trash_file=str(trashed), trash_info=str(info))
         return Changed(path=display(target), action="moved to trash", undo_id=entry.id, size=size)
 
-    @server.tool(annotations=DESTRUCTIVE)
+    @server.tool(annotations=DESTRUCTIVE, meta=_facts(False, ["path"]))
     def delete_permanently(path: PathArg) -> Changed:
         """Delete a file or folder for good, skipping the trash. Cannot be undone: prefer delete."""
         target = existing(path, write=True)
