@@ -45,7 +45,7 @@ class Floor:
         or nothing when it is not."""
         if tool.read_only or not tool.destructive:
             return []
-        reasons, files, size = [], 0, 0
+        reasons, names, files, size = [], [], 0, 0
         for key in facts.path_args(tool):
             value = arguments.get(key)
             if not isinstance(value, str) or not value:
@@ -53,12 +53,14 @@ class Floor:
             target = Path(os.path.realpath(os.path.expanduser(value)))
             count, total = measure(target)
             files, size = files + count, size + total
+            names.append(display(str(target)))
             why = self._why(target)
             if why:
                 reasons.append(f"{display(str(target))}: {why} ({_amount(count, total)})")
         if not reasons and (files > self.max_files or size > self.max_bytes):
-            reasons.append(f"{_amount(files, size)} at once (more than gate.floor_files={self.max_files:,} "
-                           f"or gate.floor_bytes={self.max_bytes:,})")
+            limit = (f"gate.floor_files is {self.max_files:,}" if files > self.max_files
+                     else f"gate.floor_bytes is {_size(self.max_bytes)}")
+            reasons.append(f"{', '.join(names)}: {_amount(files, size)} at once ({limit})")
         return reasons
 
     def _why(self, path: Path) -> str | None:
