@@ -122,9 +122,10 @@ class Authorizer:
         self.dry_run = dry_run
         self.floor = floor or Floor()
         self.read_content = ""  # what this turn has read (a file's content, something secret-looking), if any
+        self._carried = ""  # read by a `!` command: its output is context for the next turn
 
     def start_turn(self) -> None:
-        self.read_content = ""
+        self.read_content, self._carried = self._carried, ""
 
     async def run(self, tool: ToolInfo, arguments: dict[str, Any], execute: Execute, *,
                   referent: str | None = None) -> Outcome:
@@ -143,12 +144,15 @@ class Authorizer:
 
     def _observe(self, tool: ToolInfo, result: ToolOutcome) -> None:
         """Remember that this turn has read data that must not leave the machine unasked."""
-        if self.read_content:
-            return
-        if looks_secret(result.text):
-            self.read_content = f"something secret-looking (from {tool.qualified})"
+        if any(looks_secret(text) for text in (result.text, *_strings(result.structured))):
+            what = f"something secret-looking (from {tool.qualified})"
         elif tool.server == "shell" or (facts.path_args(tool) and not facts.sends_off_machine(tool)):
-            self.read_content = f"file content (from {tool.qualified})"
+            what = f"file content (from {tool.qualified})"
+        else:
+            return
+        self.read_content = self.read_content or what
+        if tool.server == "shell":
+            self._carried = self._carried or what
 
     async def decide(self, tool: ToolInfo, arguments: dict[str, Any], *, referent: str | None = None
                      ) -> _Go | Refused | Denied | DryRun:
@@ -197,6 +201,17 @@ class _Go:
 
     arguments: dict[str, Any]
     by: By
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a structured result (JSON escapes would hide what a text holds)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _note(outcome: Outcome) -> str:

@@ -61,7 +61,8 @@ def describe(tool: ToolInfo, arguments: dict[str, Any], verdict: Verdict) -> Con
                 details.append(f"{key}: {display(real)} ({os.path.getsize(real):,} bytes)")
             else:
                 details.append(f"{key}: {display(real)} (does not exist yet)")
-    details += [f"sends to: {url}" for url in facts.urls(tool, arguments)]
+    details += [f"{key}: {arguments[key]} (sends data off the machine)" for key in facts.url_args(tool)
+                if isinstance(arguments.get(key), str)]
     return ConfirmRequest(tool, arguments, verdict, details, facts.reversible(tool))
 
 

@@ -42,7 +42,3 @@ def sends_off_machine(tool: ToolInfo) -> bool:
         return _declared(tool, "network") is True
     return not tool.read_only
 
-
-def urls(tool: ToolInfo, arguments: dict[str, Any]) -> list[str]:
-    """The URL arguments of a call, as given."""
-    return [str(arguments[k]) for k in url_args(tool) if isinstance(arguments.get(k), str)]
