@@ -42,3 +42,10 @@ def sends_off_machine(tool: ToolInfo) -> bool:
         return _declared(tool, "network") is True
     return not tool.read_only
 
+
+
+def path_values(tool: ToolInfo, arguments: dict[str, Any]) -> list[str]:
+    """The paths a call touches: its path arguments, and the literal paths a built-in computed for the call
+    (``llmos/paths``: the words of a `!` command)."""
+    given = [arguments[k] for k in path_args(tool) if isinstance(arguments.get(k), str) and arguments[k]]
+    return given + _names(_declared(tool, "paths"))

@@ -46,10 +46,7 @@ class Floor:
         if tool.read_only or not tool.destructive:
             return []
         reasons, names, files, size = [], [], 0, 0
-        for key in facts.path_args(tool):
-            value = arguments.get(key)
-            if not isinstance(value, str) or not value:
-                continue
+        for value in facts.path_values(tool, arguments):
             target = Path(os.path.realpath(os.path.expanduser(value)))
             count, total = measure(target)
             files, size = files + count, size + total

@@ -130,3 +130,29 @@ def test_slash_yes_in_the_shell_does_not_lift_the_floor(model: ScriptedModel, ho
     asyncio.run(asyncio.wait_for(go(), 60))
     assert intact(home)
     assert "~: your home folder" in out.getvalue() and "auto-approve is ON" in out.getvalue()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("command", ["rm -rf ~", "rm -rf $HOME/", "mv ~/.ssh /tmp/taken", "rm -r ~/project/src"])
+def test_slash_yes_does_not_lift_the_floor_for_a_shell_escape(model: ScriptedModel, home: Path,
+                                                              command: str) -> None:
+    import asyncio
+    import io
+
+    from prompt_toolkit.output import DummyOutput
+
+    from llmos.config import load_config
+    from llmos.repl.app import Repl
+    from llmos.terminal import Terminal
+
+    out = io.StringIO()
+
+    async def go() -> None:
+        with create_pipe_input() as pipe:
+            pipe.send_text(f"/yes\r!{command}\rn\r/exit\r")  # the floor asks despite /yes; the answer is no
+            repl = Repl(load_config(), Terminal(stdout=out, stderr=out, prompt_input=pipe,
+                                                prompt_output=DummyOutput(), person=True, width=160))
+            await repl.run()
+    asyncio.run(asyncio.wait_for(go(), 60))
+    assert intact(home), out.getvalue()
+    assert "Run it anyway? [y/N]" not in out.getvalue() and "⚠" in out.getvalue() and "not run" in out.getvalue()
