@@ -22,6 +22,10 @@ from llmos.paths import display
 DEFAULT_MAX_FILES = 200
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB
 _MEASURE_LIMIT = 200_000  # entries walked before counting stops (the count is then "at least")
+# Servers whose path arguments are the very things a destructive call removes or replaces, so their size
+# counts; a git tool's `repo` names where it works, not what it deletes. (A `_meta` key saying which
+# arguments are targets would replace this.)
+_TARGETS_ARE_PATHS = {"filesystem", "shell"}
 
 
 @dataclass
@@ -43,18 +47,21 @@ class Floor:
     def check(self, tool: ToolInfo, arguments: dict[str, Any]) -> list[str]:
         """Why this call is on the floor — one line per reason, naming the target with its count and size —
         or nothing when it is not."""
-        if tool.read_only or not tool.destructive:
-            return []
+        if tool.read_only or not tool.destructive or facts.sends_off_machine(tool):
+            return []  # network calls are shown with their URL instead (llmos.agent.authorize)
+        counted = tool.server in _TARGETS_ARE_PATHS
         reasons, names, files, size = [], [], 0, 0
         for value in facts.path_values(tool, arguments):
             target = Path(os.path.realpath(os.path.expanduser(value)))
+            why = self._why(target)
+            if not why and not counted:
+                continue
             count, total = measure(target)
             files, size = files + count, size + total
             names.append(display(str(target)))
-            why = self._why(target)
             if why:
                 reasons.append(f"{display(str(target))}: {why} ({_amount(count, total)})")
-        if not reasons and (files > self.max_files or size > self.max_bytes):
+        if not reasons and counted and (files > self.max_files or size > self.max_bytes):
             limit = (f"gate.floor_files is {self.max_files:,}" if files > self.max_files
                      else f"gate.floor_bytes is {_size(self.max_bytes)}")
             reasons.append(f"{', '.join(names)}: {_amount(files, size)} at once ({limit})")
