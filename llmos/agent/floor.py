@@ -30,19 +30,26 @@ _TARGETS_ARE_PATHS = {"filesystem", "shell"}
 
 @dataclass
 class Floor:
-    roots: list[Path] = field(default_factory=list)
-    guarded: list[tuple[str, Path]] = field(default_factory=list)  # ("a credential folder", ~/.ssh), …
+    filesystem: dict[str, Any] = field(default_factory=dict)  # servers.filesystem: roots, protected, secret
     max_files: int = DEFAULT_MAX_FILES
     max_bytes: int = DEFAULT_MAX_BYTES
+    _folders: tuple[list[Path], list[tuple[str, Path]]] | None = None
 
     @classmethod
     def from_config(cls, gate: dict[str, Any], filesystem: dict[str, Any]) -> Floor:
-        from llmos.servers.sandbox import Sandbox
-
-        box = Sandbox.from_settings(filesystem)
-        guarded = [("a credential folder", p) for p in box.secret] + [("a protected folder", p) for p in box.protected]
-        return cls(box.roots, guarded, _limit(gate, "floor_files", DEFAULT_MAX_FILES),
+        return cls(filesystem, _limit(gate, "floor_files", DEFAULT_MAX_FILES),
                    _limit(gate, "floor_bytes", DEFAULT_MAX_BYTES))
+
+    def folders(self) -> tuple[list[Path], list[tuple[str, Path]]]:
+        """The allowed roots, and the credential and protected folders — resolved at the first destructive
+        call (the sandbox module needs the MCP SDK, which a run without one should not wait for)."""
+        if self._folders is None:
+            from llmos.servers.sandbox import Sandbox
+
+            box = Sandbox.from_settings(self.filesystem)
+            self._folders = (box.roots, [("a credential folder", p) for p in box.secret]
+                             + [("a protected folder", p) for p in box.protected])
+        return self._folders
 
     def check(self, tool: ToolInfo, arguments: dict[str, Any]) -> list[str]:
         """Why this call is on the floor — one line per reason, naming the target with its count and size —
@@ -73,10 +80,11 @@ class Floor:
             return "the root folder /"
         if _within(home, path):
             return "your home folder" if path == home else f"it holds your home folder {display(str(home))}"
-        for root in self.roots:
+        roots, guarded = self.folders()
+        for root in roots:
             if _within(root, path):
                 return "a folder llmos is allowed to use" if path == root else f"it holds {display(str(root))}"
-        for kind, folder in self.guarded:
+        for kind, folder in guarded:
             if folder == Path("/"):
                 continue  # "/" guards only itself, above
             if _within(path, folder):
