@@ -80,6 +80,17 @@ def redact(value: Any, key: str = "") -> Any:
     return value
 
 
+# Text that holds a credential: a key shaped like one, a private key block, a password assignment.
+_SECRET_LOOKING = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
+                             r"|\b(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*\S"
+                             r"|\bmachine\s+\S+\s+login\s+\S+\s+password\b", re.I)
+
+
+def looks_secret(text: str) -> bool:
+    """Whether ``text`` seems to hold a credential (so it must not leave the machine unasked)."""
+    return bool(_SECRET_VALUES.search(text) or _SECRET_LOOKING.search(text))
+
+
 class ScrubFilter(logging.Filter):
     """Masks secrets in every log record that passes a handler."""
 

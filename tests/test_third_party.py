@@ -20,8 +20,9 @@ from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 
 def test_everything_server_tools_listed_and_called_through_the_gate(isolated_home: Path, tmp_path: Path) -> None:
     servers = tmp_path / "mcp.json"
+    # trust_annotations: its readOnlyHint is believed (the default, asking first, is in tests/security/)
     servers.write_text(json.dumps({"mcpServers": {"everything": {"command": npm_tool("mcp-server-everything"),
-                                                                  "args": []}}}))
+                                                                  "args": [], "trust_annotations": True}}}))
     with ReplayServer() as server:
         model = ScriptedModel(server)
         write_user_config(isolated_home, model.config(servers_config() + f"mcp_config_file: {servers}\n"))
@@ -88,7 +89,8 @@ def test_streamable_http_server_as_a_third_party_entry(isolated_home: Path, tmp_
         with ReplayServer() as replay:
             model = ScriptedModel(replay)
             write_user_config(isolated_home, model.config(
-                servers_config() + f"mcpServers:\n  remotefs: {{type: http, url: 'http://127.0.0.1:{port}/mcp'}}\n"))
+                servers_config() + "mcpServers:\n  remotefs: {type: http, trust_annotations: true, "
+                f"url: 'http://127.0.0.1:{port}/mcp'}}\n"))
             model.say(openai_tool_calls(("read_file", {"path": str(tmp_path / "shared.txt")})),
                       openai_text("It says: over http."))
             out = llmos("run", "--json", "read shared.txt")

@@ -14,11 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from llmos.agent import facts
 from llmos.agent.audit import AuditLog
 from llmos.agent.confirm import Answer, Confirmer, describe
-from llmos.agent.gate import Decision, Gate
+from llmos.agent.floor import Floor
+from llmos.agent.gate import Decision, Gate, Verdict
 from llmos.agent.host import ToolInfo, ToolOutcome
 from llmos.errors import ExitStatus
+from llmos.redact import looks_secret
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +116,16 @@ Execute = Callable[[dict[str, Any]], Awaitable[ToolOutcome | None]]  # None: can
 
 
 class Authorizer:
-    def __init__(self, gate: Gate, confirmer: Confirmer, audit: AuditLog, *, dry_run: bool = False):
+    def __init__(self, gate: Gate, confirmer: Confirmer, audit: AuditLog, *, dry_run: bool = False,
+                 floor: Floor | None = None):
         self.gate, self.confirmer, self.audit = gate, confirmer, audit
         self.dry_run = dry_run
+        self.floor = floor or Floor()
+        self.read_content = ""  # what this turn has read (a file's content, something secret-looking), if any
+        self._carried = ""  # read by a `!` command: its output is context for the next turn
+
+    def start_turn(self) -> None:
+        self.read_content, self._carried = self._carried, ""
 
     async def run(self, tool: ToolInfo, arguments: dict[str, Any], execute: Execute, *,
                   referent: str | None = None) -> Outcome:
@@ -128,7 +138,21 @@ class Authorizer:
         outcome: Outcome = (Cancelled(decided.arguments, decided.by) if result is None
                             else Ran(decided.arguments, decided.by, result))
         self.record(tool, decided.arguments, outcome)
+        if result is not None and result.ok:
+            self._observe(tool, result)
         return outcome
+
+    def _observe(self, tool: ToolInfo, result: ToolOutcome) -> None:
+        """Remember that this turn has read data that must not leave the machine unasked."""
+        if any(looks_secret(text) for text in (result.text, *_strings(result.structured))):
+            what = f"something secret-looking (from {tool.qualified})"
+        elif tool.server == "shell" or (facts.path_args(tool) and not facts.sends_off_machine(tool)):
+            what = f"file content (from {tool.qualified})"
+        else:
+            return
+        self.read_content = self.read_content or what
+        if tool.server == "shell":
+            self._carried = self._carried or what
 
     async def decide(self, tool: ToolInfo, arguments: dict[str, Any], *, referent: str | None = None
                      ) -> _Go | Refused | Denied | DryRun:
@@ -137,16 +161,25 @@ class Authorizer:
             return Denied(verdict.reason)
         if self.dry_run and not tool.read_only:
             return DryRun()
+        floor = self.floor.check(tool, arguments)
+        if floor:  # before rules, "always" and flags: none of them may approve it
+            verdict = Verdict(Decision.ASK, "on the floor: always asked, whatever the flags", "floor")
+        elif verdict.decision is Decision.ALLOW and self.read_content and facts.sends_off_machine(tool):
+            verdict = Verdict(Decision.ASK, f"sends data off the machine after this turn read {self.read_content}",
+                              "annotation")
         if verdict.decision is Decision.ALLOW:
             return _Go(arguments, By(verdict.by))
         request = describe(tool, arguments, verdict)
         request.referent = referent
+        request.floor = floor
         answer = await self.confirmer.confirm(request)
         by = By(answer.by) if answer.by else By.USER
         if answer.answer is Answer.NO:
             return Refused(by, answer.note or "refused")
-        if answer.answer is Answer.ALWAYS:
+        if answer.answer is Answer.ALWAYS and not floor:
             self.gate.always.add(tool.qualified)
+        if not tool.trusted:
+            self.gate.approved_once.add(tool.identity)
         return _Go(answer.arguments, by)
 
     def record(self, tool: ToolInfo | None, arguments: dict[str, Any], outcome: Outcome, *,
@@ -168,6 +201,17 @@ class _Go:
 
     arguments: dict[str, Any]
     by: By
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a structured result (JSON escapes would hide what a text holds)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _note(outcome: Outcome) -> str:

@@ -9,13 +9,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from llmos.agent import facts
 from llmos.agent.gate import Verdict
 from llmos.agent.host import ToolInfo
 from llmos.paths import display
-
-# Built-in tools whose effect `llmos undo` reverses (they journal what they change).
-UNDOABLE = {"filesystem.delete", "filesystem.write_file", "filesystem.append_file", "filesystem.move",
-            "filesystem.create_file", "filesystem.copy", "filesystem.make_directory"}
 
 
 class Answer(enum.StrEnum):
@@ -32,6 +29,7 @@ class ConfirmRequest:
     details: list[str] = field(default_factory=list)  # resolved paths, sizes, counts
     reversible: bool | None = None  # None: unknown (third-party)
     referent: str | None = None  # what "it"/"them" was resolved to, when the request used a reference
+    floor: list[str] = field(default_factory=list)  # on the floor (llmos.agent.floor): asked, never pre-approved
 
 
 @dataclass
@@ -49,8 +47,9 @@ class Confirmer(Protocol):
 def describe(tool: ToolInfo, arguments: dict[str, Any], verdict: Verdict) -> ConfirmRequest:
     """What will happen, concretely: resolved paths with sizes or item counts, and whether undo can reverse it."""
     details = []
+    paths = facts.path_args(tool)
     for key, value in arguments.items():
-        if isinstance(value, str) and key in ("path", "source", "destination", "repo", "target", "file"):
+        if isinstance(value, str) and key in paths:
             real = os.path.realpath(os.path.expanduser(value))
             if os.path.isdir(real):
                 try:
@@ -62,16 +61,18 @@ def describe(tool: ToolInfo, arguments: dict[str, Any], verdict: Verdict) -> Con
                 details.append(f"{key}: {display(real)} ({os.path.getsize(real):,} bytes)")
             else:
                 details.append(f"{key}: {display(real)} (does not exist yet)")
-    reversible = (tool.qualified in UNDOABLE) if tool.builtin else None
-    if tool.builtin and tool.qualified == "filesystem.delete_permanently":
-        reversible = False
-    return ConfirmRequest(tool, arguments, verdict, details, reversible)
+    details += [f"{key}: {arguments[key]} (sends data off the machine)" for key in facts.url_args(tool)
+                if isinstance(arguments.get(key), str)]
+    return ConfirmRequest(tool, arguments, verdict, details, facts.reversible(tool))
 
 
 class NonInteractive:
     """No terminal to ask (a script or a pipe): refuse, saying how to approve it next time."""
 
     async def confirm(self, request: ConfirmRequest) -> Confirmation:
+        if request.floor:
+            return Confirmation(Answer.NO, request.arguments, "not run: it must be confirmed by a person at a "
+                                f"terminal, whatever the flags ({'; '.join(request.floor)})", by="floor")
         return Confirmation(Answer.NO, request.arguments,
                             "not run: it needs confirmation and there is no terminal to ask "
                             f"(use --yes, or --allow {request.tool.qualified})", by="no-terminal")
@@ -86,7 +87,7 @@ class PreApproved:
         self.allowed = allowed or set()
 
     async def confirm(self, request: ConfirmRequest) -> Confirmation:
-        if self.yes or request.tool.qualified in self.allowed:
+        if not request.floor and (self.yes or request.tool.qualified in self.allowed):
             return Confirmation(Answer.YES, request.arguments, "approved by --yes/--allow", by="flag")
         return await self.ask.confirm(request)
 
@@ -107,6 +108,10 @@ class TerminalConfirmer:
         self.console.print(render_request(request))
         session: PromptSession = PromptSession(input=self._input, output=self._output)
         arguments = request.arguments
+        if request.floor:  # this one call, as shown: no "always", no editing into something else
+            reply = (await session.prompt_async("Run it anyway? [y/N] ")).strip().lower()
+            return Confirmation(Answer.YES if reply in ("y", "yes") else Answer.NO, arguments,
+                                "" if reply in ("y", "yes") else "refused by you")
         while True:
             reply = (await session.prompt_async("Run it? [y/N/a/e] ")).strip().lower()
             if reply in ("y", "yes"):
@@ -143,6 +148,8 @@ def render_request(request: ConfirmRequest) -> Any:
     body.append(f"  — {request.verdict.reason}\n", style="dim")
     if request.referent:
         body.append(f"refers to: {request.referent}\n", style="cyan")
+    for line in request.floor:
+        body.append(f"⚠ {line}\n", style="bold red")
     for line in request.details or [f"{k}: {json.dumps(v)}" for k, v in request.arguments.items()]:
         body.append(f"  {line}\n")
     extra = {k: v for k, v in request.arguments.items() if not any(d.startswith(f"{k}:") for d in request.details)}
@@ -152,6 +159,8 @@ def render_request(request: ConfirmRequest) -> Any:
         body.append("Can be undone with `llmos undo`.", style="green")
     elif request.reversible is False:
         body.append("Cannot be undone.", style="bold red")
+    elif request.tool.builtin:
+        body.append("Undo may not reverse it.", style="yellow")
     else:
         body.append("A third-party tool: llmos cannot undo it.", style="yellow")
     return Panel(body, title="Confirm", title_align="left", border_style="yellow")

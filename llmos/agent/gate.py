@@ -1,8 +1,12 @@
 """The confirmation gate: whether a tool call runs, asks, or is refused — decided in code, never by the model.
 
 Order: the user's rules (deny → ask → allow) first; then "always" approvals given this session; then the
-tool's annotations (read-only runs; anything that may destroy asks; a third-party tool must say it is
-read-only to run unasked — MCP's defaults say an unannotated tool is destructive).
+tool's annotations (read-only runs; anything that may destroy asks — MCP's defaults say an unannotated
+tool is destructive). Annotations are believed from built-in servers and from third-party servers the
+person trusts (`trust_annotations: true`); any other third-party tool asks the first time it is used in
+a session, and only a read-only claim it was once allowed with runs unasked after that.
+
+The floor (llmos.agent.floor) is decided before any of this, in llmos.agent.authorize: no rule lifts it.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Gate:
     def __init__(self, rules: list[Rule] | None = None):
         self.rules = rules or []
         self.always: set[str] = set()  # qualified tool names the user approved for this session
+        self.approved_once: set[tuple[str, str]] = set()  # untrusted third-party tools allowed once this session
 
     def judge(self, tool: ToolInfo, arguments: dict[str, Any]) -> Verdict:
         for decision in (Decision.DENY, Decision.ASK, Decision.ALLOW):
@@ -86,6 +91,8 @@ class Gate:
                     return Verdict(decision, f"rule: {decision} {rule.tool}", "rule")
         if tool.qualified in self.always:
             return Verdict(Decision.ALLOW, "approved for this session", "session")
+        if not tool.trusted:
+            return self._untrusted(tool)
         if tool.read_only:
             return Verdict(Decision.ALLOW, "read-only", "annotation")
         if tool.builtin and not tool.destructive:
@@ -93,3 +100,12 @@ class Gate:
         if tool.builtin:
             return Verdict(Decision.ASK, "may delete, overwrite or change things", "annotation")
         return Verdict(Decision.ASK, "third-party tool not marked read-only", "annotation")
+
+    def _untrusted(self, tool: ToolInfo) -> Verdict:
+        """A third-party server's annotations are hints: ask first; a read-only claim holds once allowed."""
+        if not tool.read_only:
+            return Verdict(Decision.ASK, "third-party tool not marked read-only", "annotation")
+        if tool.identity in self.approved_once:
+            return Verdict(Decision.ALLOW, "read-only (a third-party hint), allowed once this session", "session")
+        return Verdict(Decision.ASK, "third-party tool, first use this session (it says it is read-only; "
+                       "that is only a hint)", "annotation")

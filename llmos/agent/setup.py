@@ -5,6 +5,7 @@ from __future__ import annotations
 from llmos.agent.audit import AuditLog
 from llmos.agent.authorize import Authorizer
 from llmos.agent.confirm import Confirmer
+from llmos.agent.floor import Floor
 from llmos.agent.gate import Gate, parse_rules
 from llmos.agent.host import DEFAULT_TOOL_TIMEOUT_S, McpHost
 from llmos.agent.loop import Agent, AgentEvents, AgentSettings
@@ -49,5 +50,6 @@ def build_agent(config: Config, router: Router, confirmer: Confirmer, events: Ag
 
     host = McpHost(server_specs(config), cache=ToolCache(), tool_timeout_s=tool_timeout(config))
     gate = Gate(parse_rules(config.get("gate.rules")))
-    authorizer = Authorizer(gate, confirmer, AuditLog(), dry_run=dry_run)
+    floor = Floor.from_config(config.get("gate") or {}, (config.get("servers") or {}).get("filesystem") or {})
+    authorizer = Authorizer(gate, confirmer, AuditLog(), dry_run=dry_run, floor=floor)
     return Agent(router, host, authorizer, agent_settings(config, stream, router), events)

@@ -109,7 +109,8 @@ SCHEMA: dict[str, Any] = {
     "agent": {"max_steps": COUNT, "tool_prompt_budget": SIZE, "tool_result_budget": COUNT,
               "all_tools_context": SIZE, "constrained": Field((bool, str), "true, false or auto", choices=("auto",)),
               "system_prompt": OPT_STR, "tool_timeout_s": SECONDS},
-    "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})")},
+    "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})"), "floor_files": COUNT,
+             "floor_bytes": COUNT},
     # The VRAM-aware model picker; its own checks say more precisely what is wrong with a value.
     "picker": {"model": OPT_STR, "num_ctx": Field((int,), "a whole number or null", nullable=True),
                "vram_limit_mib": OPT_SIZE,

@@ -71,6 +71,7 @@ class Repl:
         self.pending_context: list[str] = []
         self.last_error: str | None = None
         self._agent: Any = None
+        self._built: Any = None  # the agent while its servers are still starting (closed on exit either way)
         self._loading: asyncio.Task | None = None
         self.prompt: PromptSession[str] = PromptSession(
             history=open_history(paths.repl_history()), auto_suggest=AutoSuggestFromHistory(),
@@ -112,7 +113,7 @@ class Repl:
         await asyncio.to_thread(importlib.import_module, "llmos.agent.setup")
         from llmos.runtime import open_agent
 
-        agent = open_agent(self.config, self.router, self.options, _ReplConfirmer(self), self.events)
+        agent = self._built = open_agent(self.config, self.router, self.options, _ReplConfirmer(self), self.events)
         await agent.host.ready()
         for warning in agent.host.warnings:  # tool names that collided: said once, not resolved in silence
             self.console.print(f"llmos: {warning}", style="yellow", markup=False)
@@ -294,9 +295,12 @@ class Repl:
 
     async def close(self) -> None:
         if self._loading is not None and not self._loading.done():
-            self._loading.cancel()
-        if self._agent is not None:
-            await self._agent.host.aclose()
+            self._loading.cancel()  # leaving while tools start: stop them, and close what had started
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # its error was the load's, not ours
+                await self._loading
+        agent = self._agent or self._built
+        if agent is not None:
+            await agent.host.aclose()
         await self.router.aclose()
 
 
@@ -309,7 +313,7 @@ class _ReplConfirmer:
     async def confirm(self, request: Any) -> Any:
         from llmos.agent.confirm import Answer, Confirmation, TerminalConfirmer
 
-        if self.repl.auto_yes:
+        if self.repl.auto_yes and not request.floor:
             return Confirmation(Answer.YES, request.arguments, "auto-approved (/yes)", by="flag")
         self.repl.events.close_stream()
         terminal = self.repl.terminal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,21 @@ def shell_tool(command: str) -> ToolInfo:
     Never read-only: llmos cannot know what a command does, so a dry run runs none."""
     from llmos.agent.host import ToolInfo
 
+    destructive = looks_destructive(command)
     return ToolInfo("shell", "run", "shell.run", "Run a command in the user's shell.",
                     {"type": "object", "properties": {"command": {"type": "string"}}},
-                    {"readOnlyHint": False, "destructiveHint": looks_destructive(command)}, True)
+                    {"readOnlyHint": False, "destructiveHint": destructive}, True, True,
+                    {"llmos/reversible": False, "llmos/paths": _words(command) if destructive else []})
+
+
+def _words(command: str) -> list[str]:
+    """The words of a command that may name files (what the floor checks: `rm -rf ~` names the home folder)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unbalanced quote: the shell will complain; judge the raw words
+        words = command.split()
+    home = os.path.expanduser("~")
+    return [w.replace("$HOME", home).replace("${HOME}", home) for w in words[1:] if w and not w.startswith("-")]
 
 
 @dataclass

