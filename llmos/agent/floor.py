@@ -10,7 +10,6 @@ that may destroy (not read-only, destructive) are considered.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,8 @@ class Floor:
         or nothing when it is not."""
         if tool.read_only or not tool.destructive or facts.sends_off_machine(tool):
             return []  # network calls are shown with their URL instead (llmos.agent.authorize)
+        from llmos.servers.sandbox import measure  # the same bounded walk the filesystem server uses
+
         counted = tool.server in _TARGETS_ARE_PATHS
         reasons, names, files, size = [], [], 0, 0
         for value in facts.path_values(tool, arguments):
@@ -63,7 +64,7 @@ class Floor:
             why = self._why(target)
             if not why and not counted:
                 continue
-            count, total = measure(target)
+            count, total = measure(target, _MEASURE_LIMIT)
             files, size = files + count, size + total
             names.append(display(str(target)))
             if why:
@@ -105,27 +106,6 @@ def _limit(gate: dict[str, Any], key: str, default: int) -> int:
 
 def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
-
-
-def measure(path: Path, limit: int = _MEASURE_LIMIT) -> tuple[int, int]:
-    """(files, bytes) at or below ``path``, symlinks not followed; a huge tree stops at ``limit`` files."""
-    try:
-        st = path.lstat()
-    except OSError:
-        return 0, 0
-    if not stat.S_ISDIR(st.st_mode):
-        return 1, st.st_size
-    files = total = 0
-    for _top, _dirs, names, dir_fd in os.fwalk(path, follow_symlinks=False):
-        for name in names:
-            try:
-                total += os.lstat(name, dir_fd=dir_fd).st_size
-            except OSError:
-                continue
-            files += 1
-            if files >= limit:
-                return files, total
-    return files, total
 
 
 def _amount(files: int, size: int) -> str:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from llmos.errors import ErrorKind, ProviderError
 from llmos.llm.messages import ChatRequest, Done, StreamEvent, TextDelta, ToolCallEvent, Usage
 from llmos.llm.providers.base import Provider
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from llmos.config.model import ProviderConfig
@@ -28,7 +33,20 @@ _LOAD_LOCK = threading.Lock()
 
 
 def resolve_model(name: str) -> Path:
-    """A file path as written, or a file name (``.gguf`` optional) under the models folder."""
+    """The GGUF to load for a configured model: a file path as written, or a file name (``.gguf`` optional)
+    under the models folder; else what llmos.models finds on disk for that name (Ollama's store, LM Studio,
+    the Hugging Face cache) or, when nothing matches, the best GGUF already on disk — used where it is, never
+    copied. The path as written when there is none (missing_setup then says how to get one)."""
+    written = _as_written(name)
+    if written.is_file():
+        return written
+    return _on_disk(name, *(os.environ.get(v, "") for v in _WHERE_MODELS_LIVE)) or written
+
+
+_WHERE_MODELS_LIVE = ("HOME", "XDG_DATA_HOME", "HF_HOME", "HF_HUB_CACHE", "OLLAMA_MODELS")
+
+
+def _as_written(name: str) -> Path:
     from llmos import paths
 
     given = Path(name).expanduser()
@@ -37,6 +55,21 @@ def resolve_model(name: str) -> Path:
     folder = paths.models_dir()
     plain = folder / name
     return plain if plain.exists() or name.endswith(".gguf") else folder / f"{name}.gguf"
+
+
+@functools.lru_cache(maxsize=16)
+def _on_disk(name: str, *where: str) -> Path | None:
+    """Looked up once per process and place (``where``: the variables that say where models live)."""
+    from llmos import models
+
+    found = models.locate(name)
+    if found is None:
+        try:
+            found = models.engine_choice(model=None).path
+        except Exception:  # discovery is a convenience: a broken store must not break the provider
+            log.debug("looking for GGUFs on disk failed", exc_info=True)
+            found = None
+    return found
 
 
 def configured_model(config: ProviderConfig, tier: str = "default") -> str | None:
