@@ -162,7 +162,9 @@ class Agent:
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
             history = await session.window(self.router, budget, counter)
-            request = self._request(system, history, tools, session.answer_tokens(window))
+            # A call repeated with the same arguments already has its result: the next step must answer.
+            offered = [] if guard.just_repeated else tools
+            request = self._request(system, history, offered, session.answer_tokens(window))
             if step == 1:
                 self.router.warm(user_text, provider)
                 self.host.connect_deferred()  # servers known from the cache connect while the model thinks
