@@ -63,12 +63,14 @@ class Result:
     steps: int
     prompt_tokens: int
     output_tokens: int
+    transcript: list[str]
 
     def record(self) -> dict[str, Any]:
         return {"id": self.task.id, "group": self.task.group, "ok": self.verdict.ok,
                 "failure": self.verdict.failure, "detail": self.verdict.detail, "seconds": round(self.seconds, 2),
                 "steps": self.steps, "prompt_tokens": self.prompt_tokens, "output_tokens": self.output_tokens,
-                "calls": self.outcome.calls, "text": self.outcome.text[:400]}
+                "calls": self.outcome.calls, "text": self.outcome.text[:400],
+                "transcript": self.transcript}
 
 
 @contextlib.contextmanager
@@ -109,6 +111,17 @@ def _outcome(status: int, stdout: str, stderr: str) -> Outcome:
     return Outcome(status, data.get("text") or "", data.get("tool_calls") or [], bool(data.get("step_limit_hit")))
 
 
+def _transcript(home: Path) -> list[str]:
+    """The saved conversation, each message cut short: what the model saw and said, for reading failures."""
+    sessions = sorted((home / ".local/share/llm-os/sessions").glob("*.jsonl"))
+    lines = []
+    for line in sessions[-1].read_text().splitlines()[1:] if sessions else []:
+        m = json.loads(line)
+        calls = [f"{c['name']}({json.dumps(c['arguments'])})" for c in m.get("tool_calls") or []]
+        lines.append(f"{m.get('role')}: {(m.get('content') or '')[:300]} {' '.join(calls)}".strip())
+    return lines
+
+
 def _usage(home: Path) -> tuple[int, int, int]:
     """Model calls, prompt tokens and generated tokens of the run, from llmos's own records."""
     sessions = sorted((home / ".local/share/llm-os/sessions").glob("*.jsonl"))
@@ -136,6 +149,7 @@ def run_task(task: Task, box: Sandbox, config: str) -> Result:
         time.sleep(0.2)  # a launched recorder script or a kill signal lands
         verdict = judge(task, box, outcome)
         steps, prompt_tokens, output_tokens = _usage(box.home)
+        transcript = _transcript(box.home)
     finally:
         box.close()
-    return Result(task, verdict, outcome, seconds, steps, prompt_tokens, output_tokens)
+    return Result(task, verdict, outcome, seconds, steps, prompt_tokens, output_tokens, transcript)
