@@ -33,6 +33,10 @@ _INJECTION = re.compile(r"ignore (all |any )?(the )?(previous|prior|above|earlie
                         r"system prompt|do not (tell|inform) the user|as an ai (assistant|model),? you must", re.I)
 
 
+# The nudge for the step after a repeated call: small models answer when told plainly to.
+_ANSWER_NOW = "(You already have that result. Answer my request from the tool results above, in plain words.)"
+
+
 @dataclass
 class AgentSettings:
     max_steps: int = 8
@@ -164,6 +168,8 @@ class Agent:
             history = await session.window(self.router, budget, counter)
             # A call repeated with the same arguments already has its result: the next step must answer.
             offered = [] if guard.just_repeated else tools
+            if guard.just_repeated:
+                history = [*history, Message("user", _ANSWER_NOW)]  # sent once, not kept in the session
             request = self._request(system, history, offered, session.answer_tokens(window))
             if step == 1:
                 self.router.warm(user_text, provider)
@@ -176,7 +182,7 @@ class Agent:
                 raise
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
-            text, calls = self._decode(chat, by_name)
+            text, calls = self._decode(chat, by_name if offered else {})
             text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
