@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -37,6 +38,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=8, help="agent.max_steps (llmos's default: 8)")
     parser.add_argument("--out", type=Path, help="append one JSON line per task here")
+    parser.add_argument("--report", nargs="*", type=Path, metavar="JSONL",
+                        help="print the markdown table of earlier --out files instead of running")
     parser.add_argument("--sandbox", type=Path, help="the throwaway root (default: a fixed path under /tmp)")
     return parser.parse_args()
 
@@ -66,6 +69,29 @@ def summary(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def report(files: list[Path]) -> str:
+    """One markdown row per model and mode found in the --out files."""
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            rows.setdefault((r["model"], r["mode"]), []).append(r)
+    out = ["| model | mode | tool tasks done | no-tool: no call / right answer | median steps | median prompt / "
+           "generated tokens | median latency | failures |", "|---|---|---|---|---|---|---|---|"]
+    for (model, mode), rs in rows.items():
+        tool = [r for r in rs if r["group"] != "no_tool"]
+        plain = [r for r in rs if r["group"] == "no_tool"]
+        failures = Counter(r["failure"] for r in rs if not r["ok"])
+        out.append(f"| {model} | {mode} | {sum(r['ok'] for r in tool)}/{len(tool)} | "
+                   f"{sum(not r['calls'] for r in plain)}/{len(plain)} / {sum(r['ok'] for r in plain)}/{len(plain)} | "
+                   f"{statistics.median(r['steps'] for r in rs):g} | "
+                   f"{statistics.median(r['prompt_tokens'] for r in rs):g} / "
+                   f"{statistics.median(r['output_tokens'] for r in rs):g} | "
+                   f"{statistics.median(r['seconds'] for r in rs):.0f} s | "
+                   f"{', '.join(f'{k} {v}' for k, v in failures.most_common()) or 'none'} |")
+    return "\n".join(out)
+
+
 def interleave(tasks: list[suite.Task]) -> list[suite.Task]:
     groups = [[t for t in tasks if t.group == g] for g in suite.SERVERS]
     return [g[i] for i in range(max(map(len, groups))) for g in groups if i < len(g)]
@@ -73,6 +99,9 @@ def interleave(tasks: list[suite.Task]) -> list[suite.Task]:
 
 def main() -> int:
     args = _arguments()
+    if args.report:
+        print(report(args.report))
+        return 0
     model = model_path(args.model)
     tasks = suite.load(args.only)
     if not tasks:
@@ -82,6 +111,18 @@ def main() -> int:
     config = config_text(model, args.mode == "constrained", args.threads, args.max_steps)
     root = args.sandbox or Path(tempfile.gettempdir()) / f"llmos-tasks-{Path(model).stem}-{args.mode}"
     box = suite.Sandbox(root)
+    # A run stopped with kill still ends the programs the sandbox started (they run in their own sessions).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        results = _run_all(tasks, box, config, args, model)
+    finally:
+        box.close()
+    print(summary(results))
+    return 0
+
+
+def _run_all(tasks: list[suite.Task], box: suite.Sandbox, config: str, args: argparse.Namespace, model: Path
+             ) -> list[Result]:
     results = []
     for i, task in enumerate(tasks, 1):
         result = run_task(task, box, config)
@@ -93,8 +134,7 @@ def main() -> int:
             with args.out.open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"model": Path(model).name, "mode": args.mode, **result.record()},
                                    ensure_ascii=False) + "\n")
-    print(summary(results))
-    return 0
+    return results
 
 
 if __name__ == "__main__":
