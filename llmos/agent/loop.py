@@ -162,13 +162,14 @@ class Agent:
         result = TurnResult("", resolved=[r.describe() for r in resolutions if not r.ambiguous])
         retried: set[str] = set()
         guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
+        answer_now = False
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
             history = await session.window(self.router, budget, counter)
-            # A call repeated with the same arguments already has its result: the next step must answer.
-            offered = [] if guard.just_repeated else tools
-            if guard.just_repeated:
+            # A call repeated with the same arguments already had its result: this step must answer.
+            offered = [] if answer_now else tools
+            if answer_now:
                 history = [*history, Message("user", _ANSWER_NOW)]  # sent once, not kept in the session
             request = self._request(system, history, offered, session.answer_tokens(window))
             if step == 1:
@@ -192,6 +193,7 @@ class Agent:
                 return result
             session.add(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
             runs = await self._run_calls(calls, by_name, retried)
+            answer_now = guard.just_repeated and all(run.ok for run in runs)  # a failed call may be retried
             for run in runs:
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
