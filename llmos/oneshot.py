@@ -28,6 +28,8 @@ def ask(text: str, options: Options, *, tools: bool = True, terminal: Terminal |
             return ExitStatus.OK
         return asyncio.run(_with_tools(config, router, text, options, terminal))
     except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (ui/first_run.py)
+        if not any(p.enabled and p.type == "embedded" for p in config.providers().values()):
+            raise  # the engine is turned off: a model for it is no answer
         from llmos.ui.first_run import after_no_provider
 
         return after_no_provider(exc, interactive=terminal.interactive, err=terminal.stderr)

@@ -33,6 +33,10 @@ _INJECTION = re.compile(r"ignore (all |any )?(the )?(previous|prior|above|earlie
                         r"system prompt|do not (tell|inform) the user|as an ai (assistant|model),? you must", re.I)
 
 
+# The nudge for the step after a repeated call: small models answer when told plainly to.
+_ANSWER_NOW = "(You already have that result. Answer my request from the tool results above, in plain words.)"
+
+
 @dataclass
 class AgentSettings:
     max_steps: int = 8
@@ -159,11 +163,16 @@ class Agent:
         result = TurnResult("", resolved=[r.describe() for r in resolutions if not r.ambiguous])
         retried: set[str] = set()
         guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
+        answer_now = False
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
             history = await session.window(self.router, budget, counter)
-            request = self._request(system, history, tools, session.answer_tokens(window))
+            # A call repeated with the same arguments already had its result: this step must answer.
+            offered = [] if answer_now else tools
+            if answer_now:
+                history = [*history, Message("user", _ANSWER_NOW)]  # sent once, not kept in the session
+            request = self._request(system, history, offered, session.answer_tokens(window))
             if step == 1:
                 self.router.warm(user_text, provider)
                 self.host.connect_deferred()  # servers known from the cache connect while the model thinks
@@ -175,7 +184,7 @@ class Agent:
                 raise
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
-            text, calls = self._decode(chat, by_name)
+            text, calls = self._decode(chat, by_name if offered else {})
             text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
@@ -185,6 +194,7 @@ class Agent:
                 return result
             session.add(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
             runs = await self._run_calls(calls, by_name, retried)
+            answer_now = guard.just_repeated and all(run.ok for run in runs)  # a failed call may be retried
             for run in runs:
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
