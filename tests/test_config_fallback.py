@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,22 +12,12 @@ import pytest
 
 from tests.conftest import servers_config, write_user_config
 from tests.llm_server import MODEL_ALIAS, LLMServer, free_port
-from tests.replay_server import ReplayServer
-from tests.scripted_model import ScriptedModel, openai_text
 
 
 @dataclass
 class ModelServer:
     base_url: str  # OpenAI-compatible, ending in /v1
     model: str
-
-
-@pytest.fixture
-def scripted_server() -> Iterator[ModelServer]:
-    """A scripted OpenAI-compatible server on loopback (real HTTP, the real adapter on our side)."""
-    with ReplayServer() as server:
-        ScriptedModel(server).say(openai_text("Hello from the fallback."))
-        yield ModelServer(server.url + "/v1", "scripted")
 
 
 @pytest.fixture
@@ -39,9 +28,8 @@ def engine_server(llm: LLMServer) -> ModelServer:
 
 @pytest.fixture
 def model_server(request: pytest.FixtureRequest) -> ModelServer:
-    # Until the engine-backed `llm` fixture lands (branch `engine`), the scripted server answers.
-    # Switch to the real model by changing "scripted_server" to "engine_server" on the next line.
-    return request.getfixturevalue("scripted_server")
+    # The real model (SmolLM2 on llmos's engine, served over the OpenAI wire format) is the fallback.
+    return request.getfixturevalue("engine_server")
 
 
 def providers(server: ModelServer, router: str) -> str:
