@@ -73,7 +73,8 @@ def converse(isolated_home: Path, context: str, turns: list[str]) -> list[list[d
 
 
 def long_turn(i: int) -> str:
-    return f"Remember item {i}: " + " ".join(f"word{i}x{j}" for j in range(120))
+    # Long, yet one turn alone fits the 1000-token bound beside the system prompt.
+    return f"Remember item {i}: " + " ".join(f"word{i}x{j}" for j in range(90))
 
 
 def test_max_tokens_bounds_the_prompt_window_of_a_larger_model(isolated_home: Path) -> None:
