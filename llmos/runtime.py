@@ -93,10 +93,9 @@ def open_agent(config: Config, router: Router, options: Options, confirmer: Conf
 
 def open_host(config: Config) -> McpHost:
     """The MCP host alone (`llmos tools`): every configured server, no tool cache."""
-    from llmos.agent.host import McpHost
-    from llmos.agent.servers_config import server_specs
+    from llmos.agent.setup import open_host as host_for
 
-    return McpHost(server_specs(config))
+    return host_for(config)
 
 
 def open_session(config: Config, continue_session: str | None = None) -> ChatSession:

@@ -21,6 +21,7 @@ from llmos.servers import BUILTIN
 log = logging.getLogger(__name__)
 
 DEFAULT_TOOL_TIMEOUT_S = 60.0
+DEFAULT_START_TIMEOUT_S = 20.0
 _ABANDONED: list[str] = []  # in-process tool calls that timed out
 
 
@@ -84,7 +85,7 @@ class _Connection:
 
 
 class McpHost:
-    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = 20.0, cache: Any = None,
+    def __init__(self, specs: list[ServerSpec], connect_timeout_s: float = DEFAULT_START_TIMEOUT_S, cache: Any = None,
                  tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S):
         """``cache``: a ToolCache; built-in servers found in it are connected in the background.
         ``tool_timeout_s``: how long one tool call may take before llmos stops waiting for it."""
@@ -160,7 +161,7 @@ class McpHost:
             conn.tools = [_tool_record(t) for t in listing.tools]
             conn.error = None
         except TimeoutError:
-            conn.error = f"did not start within {self._timeout:g}s"
+            conn.error = f"did not start within {self._timeout:g}s (agent.server_start_timeout_s)"
             conn.stop.set()
         except Exception as exc:  # a broken server is reported in one line; the others keep working
             conn.error = _one_line(exc)

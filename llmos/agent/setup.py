@@ -7,9 +7,10 @@ from llmos.agent.authorize import Authorizer
 from llmos.agent.confirm import Confirmer
 from llmos.agent.floor import Floor
 from llmos.agent.gate import Gate, parse_rules
-from llmos.agent.host import DEFAULT_TOOL_TIMEOUT_S, McpHost
+from llmos.agent.host import DEFAULT_START_TIMEOUT_S, DEFAULT_TOOL_TIMEOUT_S, McpHost
 from llmos.agent.loop import Agent, AgentEvents, AgentSettings
 from llmos.agent.servers_config import server_specs
+from llmos.agent.tool_cache import ToolCache
 from llmos.config import Config
 from llmos.errors import ConfigError
 from llmos.llm.router import Router
@@ -36,19 +37,29 @@ def agent_settings(config: Config, stream: bool = True, router: Router | None = 
     )
 
 
+def seconds(config: Config, key: str, default: float) -> float:
+    """A timeout in seconds from config (``key`` such as `agent.tool_timeout_s`), checked."""
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
+        raise ConfigError(f"{key}: expected a number of seconds above 0, got {value!r}")
+    return float(value)
+
+
 def tool_timeout(config: Config) -> float:
     """`agent.tool_timeout_s`: how long llmos waits for one tool call (built-in or third-party)."""
-    value = config.get("agent.tool_timeout_s", DEFAULT_TOOL_TIMEOUT_S)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
-        raise ConfigError(f"agent.tool_timeout_s: expected a number of seconds above 0, got {value!r}")
-    return float(value)
+    return seconds(config, "agent.tool_timeout_s", DEFAULT_TOOL_TIMEOUT_S)
+
+
+def open_host(config: Config, cache: ToolCache | None = None) -> McpHost:
+    """The MCP host for every configured server, with the configured start-up and call timeouts."""
+    return McpHost(server_specs(config), connect_timeout_s=seconds(config, "agent.server_start_timeout_s",
+                                                                    DEFAULT_START_TIMEOUT_S),
+                   cache=cache, tool_timeout_s=tool_timeout(config))
 
 
 def build_agent(config: Config, router: Router, confirmer: Confirmer, events: AgentEvents | None = None,
                 dry_run: bool = False, stream: bool = True) -> Agent:
-    from llmos.agent.tool_cache import ToolCache
-
-    host = McpHost(server_specs(config), cache=ToolCache(), tool_timeout_s=tool_timeout(config))
+    host = open_host(config, ToolCache())
     gate = Gate(parse_rules(config.get("gate.rules")))
     floor = Floor.from_config(config.get("gate") or {}, (config.get("servers") or {}).get("filesystem") or {})
     authorizer = Authorizer(gate, confirmer, AuditLog(), dry_run=dry_run, floor=floor)

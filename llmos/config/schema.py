@@ -108,7 +108,8 @@ SCHEMA: dict[str, Any] = {
     "mcp_config_file": OPT_STR,
     "agent": {"max_steps": COUNT, "tool_prompt_budget": SIZE, "tool_result_budget": COUNT,
               "all_tools_context": SIZE, "constrained": Field((bool, str), "true, false or auto", choices=("auto",)),
-              "system_prompt": OPT_STR, "tool_timeout_s": SECONDS},
+              "system_prompt": OPT_STR, "tool_timeout_s": SECONDS,
+              "server_start_timeout_s": SECONDS},
     "gate": {"rules": Field((list,), "a list of rules ({decision, tool, when})"), "floor_files": COUNT,
              "floor_bytes": COUNT},
     # The VRAM-aware model picker; its own checks say more precisely what is wrong with a value.
