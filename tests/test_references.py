@@ -10,7 +10,7 @@ from llmos.conversation.references import References, is_destructive_request
 from llmos.paths import display
 
 DATA = Path(__file__).parent / "data"
-CORPUS = [dialogue for name in ("references.yaml", "references-dialogues.yaml")
+CORPUS = [dialogue for name in ("references.yaml", "references-dialogues.yaml", "references-natural.yaml")
           for dialogue in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))]
 
 
