@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from llmos.agent import facts
 from llmos.conversation.references import References, is_destructive_request
 from llmos.paths import display
+from tests.test_retrieval_corpus import live_tools
 
 DATA = Path(__file__).parent / "data"
 CORPUS = [dialogue for name in ("references.yaml", "references-dialogues.yaml", "references-natural.yaml")
@@ -18,30 +22,42 @@ def _norm(value: str) -> str:
     return display(value.replace("~", str(Path.home()), 1)) if value.startswith("~") else value
 
 
-def run_corpus() -> tuple[int, int, list[str]]:
-    right, total, wrong = 0, 0, []
-    for dialogue in CORPUS:
-        refs = References()
-        for event in dialogue["events"]:
-            if "user" in event:
-                refs.observe_user_text(event["user"])
-            elif "call" in event:
-                refs.observe_tool_call(event["call"], event["args"])
-            elif "result" in event:
-                refs.observe_tool_result(event["result"], event["structured"])
-            elif "assistant" in event:
-                refs.observe_assistant_text(event["assistant"])
+@lru_cache(maxsize=1)
+def declared() -> dict[str, tuple[list[str], list[str]]]:
+    """server.tool → (path arguments, URL arguments), as the built-in servers (started in process) declare."""
+    return {t.qualified: (facts.path_args(t), facts.url_args(t)) for t in live_tools().values()}
+
+
+def judged(dialogue: dict) -> Iterator[tuple[dict, bool, list]]:
+    """Each question of one dialogue, played in order: (the ask event, resolved as expected, resolutions)."""
+    refs = References()
+    for event in dialogue["events"]:
+        if "user" in event:
+            refs.observe_user_text(event["user"])
+        elif "call" in event:
+            refs.observe_tool_call(event["call"], event["args"], *declared()[event["call"]])
+        elif "result" in event:
+            refs.observe_tool_result(event["result"], event["structured"])
+        elif "assistant" in event:
+            refs.observe_assistant_text(event["assistant"])
+        else:
+            found = refs.resolve(event["ask"])
+            if event.get("ambiguous"):
+                ok = any(r.ambiguous for r in found)
             else:
-                total += 1
-                found = refs.resolve(event["ask"])
-                if event.get("ambiguous"):
-                    ok = any(r.ambiguous for r in found)
-                else:
-                    got = list(dict.fromkeys(e.value for r in found if not r.ambiguous for e in r.referents))
-                    ok = got == [_norm(v) for v in event["expect"]] and not any(r.ambiguous for r in found)
-                right += ok
-                if not ok:
-                    wrong.append(f"{dialogue['name']}: {event['ask']!r} → {[r.describe() for r in found]}")
+                got = list(dict.fromkeys(e.value for r in found if not r.ambiguous for e in r.referents))
+                ok = got == [_norm(v) for v in event["expect"]] and not any(r.ambiguous for r in found)
+            yield event, ok, found
+
+
+def run_corpus(corpus: list[dict] = CORPUS) -> tuple[int, int, list[str]]:
+    right, total, wrong = 0, 0, []
+    for dialogue in corpus:
+        for event, ok, found in judged(dialogue):
+            total += 1
+            right += ok
+            if not ok:
+                wrong.append(f"{dialogue['name']}: {event['ask']!r} → {[r.describe() for r in found]}")
     return right, total, wrong
 
 
