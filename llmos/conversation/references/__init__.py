@@ -23,8 +23,6 @@ from llmos.conversation.references.things import Entity, Resolution, display_nam
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|[(\n—,]")
 KINDS = ("file", "directory", "app", "url", "repo", "branch", "process", "commit")
 
-_DESTRUCTIVE_WORDS = re.compile(r"\b(delete|remove|erase|trash|rm|kill|stop|close|quit|overwrite|move|rename|"
-                                r"reset|push|wipe|drop|uninstall|discard|end|terminate|shred)\b", re.I)
 # What a verb acts on: a pronoun prefers those kinds when the conversation has them — in this order when
 # the verb is ordered (push a branch before a repo), else any of them (delete a file or a folder: ask).
 _VERB_KINDS: list[tuple[re.Pattern[str], tuple[str, ...], bool]] = [
@@ -41,10 +39,6 @@ _RESTORE = re.compile(r"\b(?:bring\s+(?:\w+\s+){0,3}back|put\s+(?:\w+\s+){0,3}ba
                       r"restore|undelete|recover|undo)\b", re.I)
 # "all of them except the last one": what follows takes things out of what came before.
 _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|but\s+not|apart\s+from|other\s+than|besides|minus|all\s+but)\b", re.I)
-
-
-def is_destructive_request(text: str) -> bool:
-    return bool(_DESTRUCTIVE_WORDS.search(text))
 
 
 @dataclass
@@ -113,7 +107,14 @@ class References:
         found = []
         for e in unique(self._live()):
             name = display_name(e)
-            match = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)", text, re.I) if len(name) >= 3 else None
+            if len(name) < 3:
+                continue
+            word = re.escape(name)
+            if e.kind in ("file", "directory") and name.isalpha():
+                # A folder called "files" or "music" is named only as one: "the Music folder", `files`, /files
+                word = rf"(?:(?<=[`'\"/]){word}|{word}(?=[`'\"/]|\s+(?:folder|directory|dir)\b)" \
+                       rf"|(?<=folder |ectory ){word})"
+            match = re.search(rf"(?<![\w.]){word}(?!\w|\.\w)", text, re.I)
             if match:
                 found.append((match.span(), e))
         return found
