@@ -189,6 +189,8 @@ def _single(structured: dict[str, Any], server: str, tool: str) -> list[Found]:
     page = structured.get("final_url") or structured.get("url")
     if server == "browser" and isinstance(page, str):  # the page itself; its links are a listing
         return [Found("url", page, "page")]
+    if tool in _FOLDER_TOOLS and has_list and isinstance(structured.get("path"), str):
+        found.append(path_found(structured["path"], kind="directory"))  # the folder the listing is of
     top = _item(structured, server)
     if top and not has_list:
         if top.kind == "process" and structured.get("exited") is True:
