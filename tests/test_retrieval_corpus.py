@@ -129,3 +129,13 @@ def test_a_file_name_counts_as_its_kind_not_as_words() -> None:
     assert "filesystem.read_file" in top and not any(q.startswith("git.") for q in top), top
     top = [t.qualified for _s, t in retrieval.rank(tools.values(), "show me beach.jpg")][:4]
     assert "apps.open_with_default" in top, top  # a .jpg is an image: opened in its viewer
+
+
+def test_an_app_to_open_ranks_its_launcher_first() -> None:
+    """A small model takes the first tool offered: "open notepad deluxe" names no URL and no file, so it is an
+    app; "open shopping.txt in Notepad Deluxe" names the program to open the file in."""
+    tools = live_tools()
+    for request in ("open notepad deluxe", "open shopping.txt in Notepad Deluxe"):
+        assert retrieval.rank(tools.values(), request)[0][1].qualified == "apps.launch_app", request
+    assert retrieval.rank(tools.values(), "open github.com")[0][1].qualified == "browser.open_url"
+    assert retrieval.rank(tools.values(), "open report.pdf")[0][1].qualified == "apps.open_with_default"

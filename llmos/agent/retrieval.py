@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from llmos.agent import facts
 from llmos.agent.host import ToolInfo
 from llmos.llm.providers.base import estimate_tokens
 
@@ -35,6 +36,7 @@ _FOLDER_NAMES = frozenset({"downloads", "documents", "pictures", "videos", "musi
 RECENT_BOOST = 0.55  # on a 0–1 text score: a follow-up leans on what the conversation just used
 OLDER_RECENT_BOOST = 0.3  # a tool used earlier in the conversation, not the latest
 ARGUMENT_BOOST = 0.3  # the request names something this tool takes (a file, a folder, a port)
+MISSING_ARGUMENT = 0.3  # taken off a tool that needs a URL when the request names no URL or file
 STRONG_ARGUMENT_BOOST = 0.5  # … that only a few tools take: a URL, a name pattern, a pid
 RELATIVE_FLOOR = 0.15  # tools scoring under this share of the best are not worth their tokens
 TYPO_CUTOFF = 0.85  # a word the tools never use may be a typo of one they do ("downlods" → "download")
@@ -50,6 +52,7 @@ _KIND_OF_EXTENSION = {e: kind for kind, extensions in {
 }.items() for e in extensions.split()}
 _NAME_SHAPED = re.compile(r"https?://\S+|\bwww\.\S+|" + _FILE + r"|\b[\w-]+\.(?:com|org|net|io|dev|co\.uk)\b",
                           re.I)
+_FILE_NAMED = re.compile(_FILE, re.I)
 # Kinds of file a person asks for by the plural: "all my screenshots" is a search by name pattern.
 _FILE_KINDS = (r"(?:files|pdfs|photos|pictures|images|screenshots|videos|movies|songs|mp3s|documents|docs|"
                r"spreadsheets|invoices|scans|receipts|backups|logs|zips|archives|ebooks)")
@@ -62,6 +65,10 @@ _NAMED: list[tuple[re.Pattern[str], set[str], str, float]] = [
     (re.compile(r"\*\.\w+|\.\w{2,4} files\b|\b(?:all|every|any)\s+(?:of\s+)?(?:the |my |those |these )?(?:\w+ )?"
                 + _FILE_KINDS + r"\b", re.I), {"pattern"}, "", STRONG_ARGUMENT_BOOST),
     (re.compile(r"\b(?:pid|process(?: id)?)\s*#?\d+\b", re.I), {"pid"}, "", STRONG_ARGUMENT_BOOST),
+    # "open shopping.txt in Notepad Deluxe": a file, then the program to open it in (not a folder, not a site)
+    (re.compile(r"(?:" + _FILE + r")\s+(?:in|with|using)\s+(?!(?:the\s+|my\s+)?(?:folder|directory|trash|bin|"
+                r"browser|downloads|documents|desktop|pictures|music|videos|home)\b)[a-z]", re.I),
+     {"app"}, "opening", STRONG_ARGUMENT_BOOST),
     (re.compile(r"\bport\s*\d+\b", re.I), {"limit"}, "ports", ARGUMENT_BOOST),  # network_info lists ports
 ]
 
@@ -201,6 +208,15 @@ def _argument_boost(tool: ToolInfo, request: str) -> float:
     return max(boosts, default=0.0)
 
 
+def _missing_argument(tool: ToolInfo, request: str) -> float:
+    """A tool that can only act on a URL, when the request names none: "open notepad deluxe" is an app to
+    launch, not a page (open_url) — the words "open" and "go to" alone do not say which."""
+    required = tool.input_schema.get("required")
+    if not isinstance(required, list) or not required or not set(required) <= set(facts.url_args(tool)):
+        return 0.0
+    return 0.0 if _NAMED[0][0].search(request) or _FILE_NAMED.search(request) else MISSING_ARGUMENT
+
+
 def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) -> list[tuple[float, ToolInfo]]:
     """Tools best first, each with its score: BM25 relative to the best match, plus the boosts."""
     ordered = tuple(sorted(tools, key=lambda t: t.exposed))
@@ -221,7 +237,7 @@ def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) ->
             score += RECENT_BOOST
         elif tool.exposed in recent_list:
             score += OLDER_RECENT_BOOST
-        score += _argument_boost(tool, request)
+        score += _argument_boost(tool, request) - _missing_argument(tool, request)
         scored.append((score, tool))
     scored.sort(key=lambda pair: (-pair[0], not pair[1].read_only, pair[1].exposed))
     return scored
