@@ -130,7 +130,7 @@ def test_sessions_are_saved_and_continued_with_references(isolated_home: Path, t
         model = ScriptedModel(server)
         write_user_config(isolated_home, model.config(servers_config(root)))
         model.say(openai_tool_calls(("find_largest", {"path": str(root), "count": 2})),
-                  openai_text("a.iso is the biggest."),
+                  openai_text("Here are the two biggest files."),  # names neither: "it" stays open
                   openai_text("Which one?"))
         first = llmos("run", "what is big in", str(root))
         assert first.returncode == 0, first.stderr

@@ -114,3 +114,28 @@ def test_what_the_request_names_pulls_in_tools_that_take_it() -> None:
 def test_small_talk_offers_no_tools() -> None:
     for request in ("hello!", "thanks a lot", "tell me a joke"):
         assert retrieval.select(live_tools(), request, BUDGET) == [], request
+
+
+def test_typos_are_read_as_the_words_the_tools_use() -> None:
+    index = retrieval._index(tuple(sorted(live_tools().values(), key=lambda t: t.exposed)))
+    assert index.corrected("lsit the files in downlods") == "list the files in downloads"  # swap; a folder
+    assert index.corrected("Summarise notes.txt") == "summarise notes.txt"  # known words stay
+
+
+def test_a_file_name_counts_as_its_kind_not_as_words() -> None:
+    tools = live_tools()
+    # "main.py" appears in git's examples ("stage main.py"); here it only says "a file"
+    top = [t.qualified for _s, t in retrieval.rank(tools.values(), "explain ~/src/main.py to me")][:3]
+    assert "filesystem.read_file" in top and not any(q.startswith("git.") for q in top), top
+    top = [t.qualified for _s, t in retrieval.rank(tools.values(), "show me beach.jpg")][:4]
+    assert "apps.open_with_default" in top, top  # a .jpg is an image: opened in its viewer
+
+
+def test_an_app_to_open_ranks_its_launcher_first() -> None:
+    """A small model takes the first tool offered: "open notepad deluxe" names no URL and no file, so it is an
+    app; "open shopping.txt in Notepad Deluxe" names the program to open the file in."""
+    tools = live_tools()
+    for request in ("open notepad deluxe", "open shopping.txt in Notepad Deluxe"):
+        assert retrieval.rank(tools.values(), request)[0][1].qualified == "apps.launch_app", request
+    assert retrieval.rank(tools.values(), "open github.com")[0][1].qualified == "browser.open_url"
+    assert retrieval.rank(tools.values(), "open report.pdf")[0][1].qualified == "apps.open_with_default"

@@ -15,12 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import loop_guard, repair, retrieval
+from llmos.agent import facts, loop_guard, repair, retrieval
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
 from llmos.errors import ExitStatus
-from llmos.conversation.references import is_destructive_request
 from llmos.conversation.session import TOOL_OUTPUT_MARK, ChatSession
 from llmos.llm.messages import ChatRequest, ChatResult, Message, ToolCall, ToolSpec
 from llmos.llm.router import IncompleteAnswer, Router
@@ -132,8 +131,8 @@ class Agent:
         resolutions = session.resolve(user_text)
         session.references.observe_user_text(user_text)
         ambiguous = [r for r in resolutions if r.ambiguous]
-        if ambiguous and is_destructive_request(user_text):
-            # Guessing which file "it" is before a delete is how the wrong file goes: ask instead.
+        if ambiguous:
+            # Guessing which file "it" is, before a delete or a read, is how the wrong file goes: ask instead.
             options = " or ".join(e.value for e in ambiguous[0].referents[:5])
             question = f"Which one do you mean by “{ambiguous[0].expression}”: {options}?"
             session.add(Message("user", user_text))
@@ -190,6 +189,7 @@ class Agent:
                 if not text.strip():  # say so, rather than print nothing and look broken
                     text = "(The model returned an empty answer. Try rephrasing, or another model.)"
                 session.add(Message("assistant", text))
+                session.references.observe_assistant_text(text)  # "Firefox uses the most CPU" → "close it"
                 result.text = text
                 return result
             session.add(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
@@ -198,7 +198,8 @@ class Agent:
             for run in runs:
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
-                    session.references.observe_tool_call(run.tool.qualified, run.call.arguments)
+                    session.references.observe_tool_call(run.tool.qualified, run.call.arguments,
+                                                         facts.path_args(run.tool), facts.url_args(run.tool))
                     session.references.observe_tool_result(run.tool.qualified, run.structured)
                 session.add(Message("tool", self._for_model(run), tool_call_id=run.call.id, name=run.call.name))
         result.step_limit_hit = True

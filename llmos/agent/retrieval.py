@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from llmos.agent import facts
 from llmos.agent.host import ToolInfo
 from llmos.llm.providers.base import estimate_tokens
 
@@ -34,21 +35,41 @@ _STOP = frozenset({
 _FOLDER_NAMES = frozenset({"downloads", "documents", "pictures", "videos", "music", "desktop"})  # folders, not verbs
 RECENT_BOOST = 0.55  # on a 0–1 text score: a follow-up leans on what the conversation just used
 OLDER_RECENT_BOOST = 0.3  # a tool used earlier in the conversation, not the latest
-ARGUMENT_BOOST = 0.3  # the request names something this tool takes (a file, a URL, a pid, a pattern)
+ARGUMENT_BOOST = 0.3  # the request names something this tool takes (a file, a folder, a port)
+MISSING_ARGUMENT = 0.3  # taken off a tool that needs a URL when the request names no URL or file
+STRONG_ARGUMENT_BOOST = 0.5  # … that only a few tools take: a URL, a name pattern, a pid
 RELATIVE_FLOOR = 0.15  # tools scoring under this share of the best are not worth their tokens
 TYPO_CUTOFF = 0.85  # a word the tools never use may be a typo of one they do ("downlods" → "download")
 
 _FILE = r"\b[\w-]+\.(?!com\b|org\b|net\b|io\b)[a-z0-9]{1,5}\b|(?:^|\s)(?:~|\.{1,2})?/[\w.~-]+/[\w.~/-]*\.\w+"
 _FOLDER = (r"\b(?:folders?|director(?:y|ies)|dir|home|downloads|documents|pictures|videos|music|desktop)\b"
            r"|~/\w+/?(?=\s|$)")
-# What a request names → (parameters that take it, a word the tool's description must use, or "").
-_NAMED: list[tuple[re.Pattern[str], set[str], str]] = [
-    (re.compile(r"https?://\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|dev)\b", re.I), {"url"}, ""),
-    (re.compile(_FILE, re.I), {"path", "source", "destination", "target"}, "file"),
-    (re.compile(_FOLDER, re.I), {"path"}, "folder"),
-    (re.compile(r"\*\.\w+|\.\w{2,4} files\b|\ball (?:the |my )?\w+ files\b", re.I), {"pattern"}, ""),
-    (re.compile(r"\b(?:pid|process(?: id)?)\s*#?\d+\b", re.I), {"pid"}, ""),
-    (re.compile(r"\bport\s*\d+\b", re.I), {"limit"}, "ports"),  # network_info lists ports
+# What a file's extension says about it, in the words requests use ("show me photo.jpg" → an image).
+_KIND_OF_EXTENSION = {e: kind for kind, extensions in {
+    "image": "jpg jpeg png gif webp heic bmp svg tiff", "video": "mp4 mkv avi mov webm",
+    "music": "mp3 flac ogg wav m4a", "pdf": "pdf", "spreadsheet": "xlsx xls ods csv",
+    "document": "doc docx odt rtf", "archive": "zip tar gz tgz 7z rar",
+}.items() for e in extensions.split()}
+_NAME_SHAPED = re.compile(r"https?://\S+|\bwww\.\S+|" + _FILE + r"|\b[\w-]+\.(?:com|org|net|io|dev|co\.uk)\b",
+                          re.I)
+_FILE_NAMED = re.compile(_FILE, re.I)
+# Kinds of file a person asks for by the plural: "all my screenshots" is a search by name pattern.
+_FILE_KINDS = (r"(?:files|pdfs|photos|pictures|images|screenshots|videos|movies|songs|mp3s|documents|docs|"
+               r"spreadsheets|invoices|scans|receipts|backups|logs|zips|archives|ebooks)")
+# What a request names → (parameters that take it, a word the tool's description must use or "", boost).
+_NAMED: list[tuple[re.Pattern[str], set[str], str, float]] = [
+    (re.compile(r"https?://\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|dev)\b", re.I), {"url"}, "",
+     STRONG_ARGUMENT_BOOST),
+    (re.compile(_FILE, re.I), {"path", "source", "destination", "target"}, "file", ARGUMENT_BOOST),
+    (re.compile(_FOLDER, re.I), {"path"}, "folder", ARGUMENT_BOOST),
+    (re.compile(r"\*\.\w+|\.\w{2,4} files\b|\b(?:all|every|any)\s+(?:of\s+)?(?:the |my |those |these )?(?:\w+ )?"
+                + _FILE_KINDS + r"\b", re.I), {"pattern"}, "", STRONG_ARGUMENT_BOOST),
+    (re.compile(r"\b(?:pid|process(?: id)?)\s*#?\d+\b", re.I), {"pid"}, "", STRONG_ARGUMENT_BOOST),
+    # "open shopping.txt in Notepad Deluxe": a file, then the program to open it in (not a folder, not a site)
+    (re.compile(r"(?:" + _FILE + r")\s+(?:in|with|using)\s+(?!(?:the\s+|my\s+)?(?:folder|directory|trash|bin|"
+                r"browser|downloads|documents|desktop|pictures|music|videos|home)\b)[a-z]", re.I),
+     {"app"}, "opening", STRONG_ARGUMENT_BOOST),
+    (re.compile(r"\bport\s*\d+\b", re.I), {"limit"}, "ports", ARGUMENT_BOOST),  # network_info lists ports
 ]
 
 
@@ -85,7 +106,8 @@ def examples() -> dict[str, list[str]]:
 def document(tool: ToolInfo) -> list[str]:
     """The words a tool is found by; its name counts three times, its examples once each."""
     name = tool.name.replace("_", " ")
-    return words(" ".join([name] * 3 + [tool.server, tool.description, *examples().get(tool.qualified, [])]))
+    said = [_NAME_SHAPED.sub(_kind_of_name, e) for e in examples().get(tool.qualified, [])]  # as requests are read
+    return words(" ".join([name] * 3 + [tool.server, tool.description, *said]))
 
 
 class _Index:
@@ -108,13 +130,21 @@ class _Index:
         self.idf = {w: math.log(1 + (total - n + 0.5) / (n + 0.5)) for w, n in frequency.items()}
         self.vocabulary = set(frequency)
 
+    def corrected(self, request: str) -> str:
+        """The request with its typos replaced by the words the tools use: "lsit the files in downlods" →
+        "list the files in downloads", so both the ranking and the argument patterns read it."""
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lowered = word.lower()
+            if len(lowered) <= 3 or lowered in _STOP or _stem(lowered) in self.vocabulary or lowered in self.vocabulary:
+                return word
+            return _swapped(lowered, self.vocabulary) or next(
+                iter(get_close_matches(lowered, _FOLDER_NAMES, n=1, cutoff=TYPO_CUTOFF)), None) or next(
+                iter(get_close_matches(lowered, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)), word)
+        return _WORD.sub(fix, request.lower())
+
     def scores(self, request: str) -> list[float]:
-        query = []
-        for word in words(request):
-            if word in self.vocabulary:
-                query.append(word)
-            elif len(word) > 3:
-                query += get_close_matches(word, self.vocabulary, n=1, cutoff=TYPO_CUTOFF)
+        query = [w for w in words(request) if w in self.vocabulary]
         return [sum(self._term(w, counts, length) for w in query) for counts, length in zip(self.counts,
                                                                                             self.lengths,
                                                                                             strict=True)]
@@ -125,6 +155,26 @@ class _Index:
             return 0.0
         norm = tf + self.K1 * (1 - self.B + self.B * length / self.average)
         return self.idf[word] * tf * (self.K1 + 1) / norm
+
+
+def _kind_of_name(match: re.Match[str]) -> str:
+    """A file name counts as the kind its extension says ("photo.jpg" → image), else as nothing (the argument
+    boost already says "a file"); a URL or a domain, nothing."""
+    name = match.group(0).strip()
+    if name.startswith(("http", "www.")) or re.search(r"\.(?:com|org|net|io|dev|co\.uk)$", name):
+        return " "
+    extension = name.rsplit(".", 1)[-1].lower()
+    return f" {_KIND_OF_EXTENSION.get(extension, '')} "
+
+
+def _swapped(word: str, vocabulary: set[str]) -> str | None:
+    """A known word that ``word`` is with two neighbouring letters swapped ("lsit" → "list"): the commonest
+    typo, and one that a similarity ratio scores too low for short words."""
+    for i in range(len(word) - 1):
+        candidate = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        if candidate != word and (candidate in vocabulary or _stem(candidate) in vocabulary):
+            return candidate
+    return None
 
 
 _INDEXES: dict[tuple[tuple[str, str], ...], _Index] = {}
@@ -150,12 +200,21 @@ def _parameters(tool: ToolInfo) -> set[str]:
     return set(properties) if isinstance(properties, dict) else set()
 
 
-def _argument_matches(tool: ToolInfo, request: str) -> bool:
-    for pattern, parameters, described in _NAMED:
-        if _parameters(tool) & parameters and (not described or described in tool.description.lower()) \
-                and pattern.search(request):
-            return True
-    return False
+def _argument_boost(tool: ToolInfo, request: str) -> float:
+    """The largest boost among the things the request names that this tool takes."""
+    boosts = [boost for pattern, parameters, described, boost in _NAMED
+              if _parameters(tool) & parameters and (not described or described in tool.description.lower())
+              and pattern.search(request)]
+    return max(boosts, default=0.0)
+
+
+def _missing_argument(tool: ToolInfo, request: str) -> float:
+    """A tool that can only act on a URL, when the request names none: "open notepad deluxe" is an app to
+    launch, not a page (open_url) — the words "open" and "go to" alone do not say which."""
+    required = tool.input_schema.get("required")
+    if not isinstance(required, list) or not required or not set(required) <= set(facts.url_args(tool)):
+        return 0.0
+    return 0.0 if _NAMED[0][0].search(request) or _FILE_NAMED.search(request) else MISSING_ARGUMENT
 
 
 def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) -> list[tuple[float, ToolInfo]]:
@@ -163,7 +222,11 @@ def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) ->
     ordered = tuple(sorted(tools, key=lambda t: t.exposed))
     if not ordered:
         return []
-    text_scores = _index(ordered).scores(request)
+    index = _index(ordered)
+    request = index.corrected(request)
+    # A file name or URL is an argument, not words: "main.py" says "a file tool", not "the git tool whose
+    # example stages main.py". The argument boosts below read it instead.
+    text_scores = index.scores(_NAME_SHAPED.sub(_kind_of_name, request))
     best = max(text_scores) or 1.0
     recent_list = list(recent)
     latest = recent_list[-1] if recent_list else None
@@ -174,8 +237,7 @@ def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) ->
             score += RECENT_BOOST
         elif tool.exposed in recent_list:
             score += OLDER_RECENT_BOOST
-        if _argument_matches(tool, request):
-            score += ARGUMENT_BOOST
+        score += _argument_boost(tool, request) - _missing_argument(tool, request)
         scored.append((score, tool))
     scored.sort(key=lambda pair: (-pair[0], not pair[1].read_only, pair[1].exposed))
     return scored

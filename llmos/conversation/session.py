@@ -47,6 +47,8 @@ class ChatSession:
         for m in messages:  # rebuild what "it" may refer to
             if m.role == "user":
                 session.references.observe_user_text(m.content)
+            elif m.role == "assistant" and m.content and not m.tool_calls:
+                session.references.observe_assistant_text(m.content)
             for call in m.tool_calls:
                 session.references.observe_tool_call(call.name, call.arguments)
             if m.role == "tool":

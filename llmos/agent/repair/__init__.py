@@ -41,10 +41,21 @@ def repair(text: str, tools: Tools) -> Repair:
         if raw is not None:
             break
     if raw is None:
-        raw = free.calls(cleaned, lambda name: names.match(name, schemas) is not None)
+        raw = free.calls(cleaned, lambda found: _offered(found, schemas) is not None) or _bare_name(cleaned, schemas)
     for found in raw:
         _finish(found, schemas, result)
     return result
+
+
+def _bare_name(text: str, schemas: dict[str, dict[str, Any] | None]) -> list[RawCall]:
+    """The whole answer is one offered tool's exact name, and the tool needs no argument: Qwen2.5-Coder-1.5B
+    answered "how much battery is left?" with just ``battery_status``. A name is never an answer by itself;
+    a name inside a sentence stays prose."""
+    name = text.strip().strip("`").strip()
+    schema = schemas.get(name, {}) if name in schemas else None
+    if schema is None or (schema or {}).get("required"):
+        return []
+    return [RawCall(name, {}, "bare name")]
 
 
 def calls_from_text(text: str, tools: Tools) -> list[ToolCall]:
@@ -52,8 +63,16 @@ def calls_from_text(text: str, tools: Tools) -> list[ToolCall]:
     return repair(text, tools).calls
 
 
-def _finish(found: RawCall, schemas: dict[str, dict[str, Any] | None], result: Repair) -> None:
+def _offered(found: RawCall, schemas: dict[str, dict[str, Any] | None]) -> tuple[str, str | None] | None:
+    """The offered tool a found call names: by its name, or by a name word and arguments only it takes."""
     matched = names.match(found.name, schemas)
+    if matched is None and isinstance(found.arguments, dict):
+        return names.by_arguments(found.name, found.arguments, schemas)
+    return matched
+
+
+def _finish(found: RawCall, schemas: dict[str, dict[str, Any] | None], result: Repair) -> None:
+    matched = _offered(found, schemas)
     if matched is None:
         return  # not an offered tool: not a call
     name, note = matched

@@ -14,7 +14,7 @@ from llmos.agent.repair import lenient
 from llmos.agent.repair.objects import RawCall, calls_from_value
 from llmos.agent.repair.pyform import calls_from_code
 
-Known = Callable[[str], bool]
+Known = Callable[[RawCall], bool]
 
 # Reasoning comes first in an output; a marker quoted later, inside an argument, is text.
 _REASONING = re.compile(r"\s*(?:<think>.*?(?:</think>|$)|\[THINK\].*?(?:\[/THINK\]|$)"
@@ -48,7 +48,7 @@ def prepare(text: str) -> str:
 
 def calls(text: str, known: Known) -> list[RawCall]:
     for reader in (_fenced, _json, _prose, _code, _key_values):
-        found = [c for c in reader(text) if known(c.name)]
+        found = [c for c in reader(text) if known(c)]
         if found:
             return found
     return []

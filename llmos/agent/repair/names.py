@@ -9,8 +9,9 @@ is not a call.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
+from typing import Any
 
 SIMILARITY = 0.85  # get_water → get_weather is 0.90; list_dir → list_directory is 0.73 (refused)
 MARGIN = 0.05  # the best match must beat the runner-up by this much, or the name is ambiguous
@@ -56,3 +57,25 @@ def _fold(name: str) -> str:
     """Case and separator insensitive: List-Directory, listDirectory and list_directory agree."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return re.sub(r"[\s\-_.]+", "_", spaced).lower().strip("_")
+
+
+def by_arguments(name: str, arguments: Mapping[str, Any] | None,
+                 schemas: Mapping[str, dict[str, Any] | None]) -> tuple[str, str] | None:
+    """An unknown name whose arguments fit exactly one offered tool that shares a word of the name:
+    Qwen2.5-Coder-1.5B wrote ``open_app`` with {app, target}, exactly ``launch_app``'s parameters. The
+    arguments must be exactly that tool's parameters: ``remove_file`` with {path} is not ``read_file`` (path,
+    offset, limit), though it shares a word and its one required parameter. Anything less is no call."""
+    if not isinstance(name, str) or not arguments:
+        return None
+    words = set(_fold(name).split("_"))
+    fitting = []
+    for offered, schema in schemas.items():
+        properties = (schema or {}).get("properties")
+        required = set((schema or {}).get("required") or [])
+        if not isinstance(properties, dict) or not words & set(_fold(offered).split("_")):
+            continue
+        if set(arguments) == set(properties) and required <= set(arguments):
+            fitting.append(offered)
+    if len(fitting) != 1:
+        return None
+    return fitting[0], f"tool name {name!r} read as {fitting[0]!r} (only its parameters fit the arguments)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,6 @@ URL = re.compile(r"https?://[^\s<>\"')]+")
 _PATH = re.compile(r"(?:(?<=\s)|^)(~?/[^\s'\"]+|\.{1,2}/[^\s'\"]+|[\w.-]+/[\w./-]+|[\w-]+\.(?:[a-z0-9]{1,5}))"
                    r"(?=$|[\s,;:!?)])", re.I)
 _QUOTED = re.compile(r"[\"'“‘]([^\"'”’]+)[\"'”’]")
-_PATH_KEYS = ("path", "source", "destination", "file", "directory", "target", "filename")
 _FOLDER_TOOLS = {"list_directory", "tree", "search_files", "search_content", "find_largest", "disk_usage",
                  "make_directory"}  # their path is a folder, whether or not it exists here
 
@@ -34,10 +34,13 @@ class Found:
     size: int | None = None
     cpu: float | None = None
     memory: int | None = None
+    modified: str | None = None  # ISO time, when a listing gave one ("the newest one")
+    aliases: tuple[str, ...] = ()  # other words it goes by: the port it listens on, its window titles
+    topic: bool = False  # what an answer was about: the first thing its first clause names
 
 
 def path_found(raw: str, cwd: str | None = None, role: str = "", size: int | None = None,
-               kind: str | None = None) -> Found:
+               kind: str | None = None, modified: str | None = None) -> Found:
     expanded = os.path.expanduser(raw)
     if not os.path.isabs(expanded):
         expanded = os.path.join(cwd or os.getcwd(), expanded)
@@ -47,7 +50,7 @@ def path_found(raw: str, cwd: str | None = None, role: str = "", size: int | Non
             kind = "directory" if os.path.isdir(expanded) else "file"
         else:  # not on this machine (yet): a name with an extension is a file
             kind = "directory" if raw.endswith("/") or "." not in os.path.basename(expanded).lstrip(".") else "file"
-    return Found(kind, display(expanded), role, size)
+    return Found(kind, display(expanded), role, size, modified=modified)
 
 
 def from_text(text: str, cwd: str | None = None, known: dict[str, Found] | None = None) -> list[Found]:
@@ -64,16 +67,23 @@ def from_text(text: str, cwd: str | None = None, known: dict[str, Found] | None 
     return found
 
 
-def from_call(tool: str, arguments: dict[str, Any]) -> list[Found]:
+def from_call(tool: str, arguments: dict[str, Any], paths: Iterable[str] = (),
+              urls: Iterable[str] = ()) -> list[Found]:
+    """Things a call names. Which arguments are paths or URLs is what the tool declares (its server's
+    ``llmos/path_args`` and ``llmos/url_args`` facts, passed in by the caller): no list of names here."""
     name = tool.rsplit(".", 1)[-1]
     found: list[Found] = []
-    for key in _PATH_KEYS:
+    paths = list(paths)
+    for key in paths:
         value = arguments.get(key)
         if isinstance(value, str) and value and not URL.match(value):
             kind = "directory" if name in _FOLDER_TOOLS and key == "path" else None
             found.append(path_found(value, role=_call_role(name, key), kind=kind))
-    if isinstance(arguments.get("url"), str):
-        found.append(Found("url", arguments["url"]))
+    paths = set(paths)
+    for key in urls:  # an argument that takes a path or a URL (open_with's target) is a URL only with a scheme
+        value = arguments.get(key)
+        if isinstance(value, str) and value and (key not in paths or URL.match(value)):
+            found.append(Found("url", value))
     if isinstance(arguments.get("repo"), str) and arguments["repo"]:
         found.append(Found("repo", arguments["repo"]))
     for key in ("branch", "name", "start_point"):
@@ -125,15 +135,16 @@ def _from_list(key: str, items: list[Any], server: str) -> list[Found]:
 def _item(item: dict[str, Any], server: str, branch: bool = False) -> Found | None:
     size = item.get("size") if isinstance(item.get("size"), int) else None
     if branch and isinstance(item.get("name"), str):
-        return Found("branch", item["name"])
+        return Found("branch", item["name"], "current" if item.get("current") is True else "")
     if isinstance(item.get("pid"), int):
         label = item.get("name") or item.get("process") or item.get("app_name") or "process"
         kind = "app" if server == "apps" else "process"
         cpu = item.get("cpu_percent") if isinstance(item.get("cpu_percent"), (int, float)) else None
         memory = item.get("memory_rss") if isinstance(item.get("memory_rss"), int) else None
-        return Found(kind, f"{label} (pid {item['pid']})", cpu=cpu, memory=memory)
+        return Found(kind, f"{label} (pid {item['pid']})", cpu=cpu, memory=memory, aliases=_aliases(item))
     if isinstance(item.get("path"), str) and not item.get("line_number"):
-        return path_found(item["path"], size=size, kind=item.get("type"))
+        modified = item.get("modified") if isinstance(item.get("modified"), str) else None
+        return path_found(item["path"], size=size, kind=item.get("type"), modified=modified)
     if isinstance(item.get("path"), str):  # a content match: the file it is in
         return path_found(item["path"])
     if isinstance(item.get("url"), str) or isinstance(item.get("final_url"), str):
@@ -143,6 +154,16 @@ def _item(item: dict[str, Any], server: str, branch: bool = False) -> Found | No
     if server == "apps" and isinstance(item.get("name"), str):
         return Found("app", item["name"])
     return None
+
+
+def _aliases(item: dict[str, Any]) -> tuple[str, ...]:
+    """Words a person may call a process or app by besides its name: "the one on 5432", "the editor"."""
+    words = [str(item["port"])] if isinstance(item.get("port"), int) else []
+    words += [v for v in (item.get("wm_class"), item.get("app_id")) if isinstance(v, str)]
+    windows = item.get("windows")
+    if isinstance(windows, list):
+        words += [w for w in windows if isinstance(w, str)]
+    return tuple(words)
 
 
 def _display(structured: dict[str, Any]) -> str | None:
@@ -168,6 +189,8 @@ def _single(structured: dict[str, Any], server: str, tool: str) -> list[Found]:
     page = structured.get("final_url") or structured.get("url")
     if server == "browser" and isinstance(page, str):  # the page itself; its links are a listing
         return [Found("url", page, "page")]
+    if tool in _FOLDER_TOOLS and has_list and isinstance(structured.get("path"), str):
+        found.append(path_found(structured["path"], kind="directory"))  # the folder the listing is of
     top = _item(structured, server)
     if top and not has_list:
         if top.kind == "process" and structured.get("exited") is True:
