@@ -29,9 +29,10 @@ def facts(*, reversible: bool = False, paths: Iterable[str] = (), urls: Iterable
 
 @dataclass(frozen=True)
 class Tool:
-    """One tool: ``fn(**arguments)``, or ``fn(ctx, **arguments)`` when it needs the server's context (its
-    settings); ``defaults`` maps argument names to context attributes whose values become the argument's
-    default (a setting such as the diff size limit)."""
+    """One tool: ``fn(**arguments)``, or ``fn(context, **arguments)`` when its first parameter is annotated
+    with the server's context type (`Fs`, `GitContext`, `Policy`…: what the tool needs to know or keep);
+    ``defaults`` maps argument names to context attributes whose values become the argument's default (a
+    setting such as the diff size limit)."""
     fn: Callable[..., Any]
     annotations: ToolAnnotations
     meta: dict[str, Any]
@@ -40,16 +41,21 @@ class Tool:
 
 
 def register(server: MCPServer, context: Any, tools: Iterable[Tool]) -> None:
+    """Add every tool to ``server`` as the MCP tool ``fn.__name__``, its input schema the function's
+    signature without the context."""
     for tool in tools:
         server.add_tool(bind(tool.fn, context, {k: getattr(context, v) for k, v in tool.defaults.items()}),
                         title=tool.title, annotations=tool.annotations, meta=tool.meta)
 
 
 def bind(fn: Callable[..., Any], context: Any, defaults: Mapping[str, Any]) -> Callable[..., Any]:
-    """``fn`` with its first parameter (the context, named ``ctx``) filled in: the MCP schema comes from the
-    rest. A function without a ``ctx`` parameter is its own tool."""
+    """``fn`` with its first parameter filled in with ``context`` when that parameter is annotated with the
+    context's type; the MCP schema comes from the rest. Any other function is its own tool."""
     signature = inspect.signature(fn, eval_str=True)
-    if not signature.parameters or next(iter(signature.parameters)) != "ctx":
+    first = next(iter(signature.parameters.values()), None)
+    if first is None or not (isinstance(first.annotation, type) and isinstance(context, first.annotation)):
+        if defaults:
+            raise TypeError(f"{fn.__name__} takes no context, so it cannot take defaults from it")
         return fn
     params = [p.replace(default=defaults[p.name]) if p.name in defaults else p
               for p in list(signature.parameters.values())[1:]]
