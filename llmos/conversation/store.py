@@ -7,7 +7,6 @@ left is moved aside (``*.corrupt-<time>``) by the caller that resumes it.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmos import paths
-from llmos.damaged import not_a_regular_file
+from llmos import jsonl, paths
 from llmos.errors import UsageError
 from llmos.llm.messages import Message, ToolCall
 from llmos.redact import redact
@@ -77,29 +75,6 @@ def _from_record(r: dict[str, Any]) -> Message | None:
                    name if isinstance(name, str) else None)
 
 
-def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The JSON objects of a JSON-lines file llmos wrote, and how many lines were not one (torn or damaged).
-    Raises OSError for anything that is not a regular file (a FIFO would block forever)."""
-    problem = not_a_regular_file(path)
-    if problem:
-        raise OSError(problem)
-    records, damaged = [], 0
-    with open(path, "rb") as f:
-        for raw in f:
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                damaged += 1
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-            else:
-                damaged += 1
-    return records, damaged
-
-
 class SessionStore:
     """Appends the messages of one session to its file."""
 
@@ -109,25 +84,20 @@ class SessionStore:
         self.path = self.directory / f"{self.id}.jsonl"
 
     def append(self, message: Message) -> None:
-        new = not self.path.exists()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            if new:
-                f.write(json.dumps({"session": self.id, "started": time.time(), "cwd": os.getcwd()}) + "\n")
-            f.write(json.dumps(_to_record(message), ensure_ascii=False) + "\n")
-            f.flush()
+        """Raises OSError when the file cannot be written (the caller says so and the session goes on)."""
+        header = [] if os.path.lexists(self.path) else [{"session": self.id, "started": time.time(),
+                                                          "cwd": os.getcwd()}]
+        jsonl.append(self.path, *header, _to_record(message))
 
     def record_summary(self, summary: str, keeps: int) -> None:
         """The compaction summary, and how many of the newest messages stayed verbatim beside it: a resumed
         session starts from the summary and those, instead of compacting the same history again."""
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"summary": redact(summary), "keeps": keeps}, ensure_ascii=False) + "\n")
-            f.flush()
+        jsonl.append(self.path, {"summary": redact(summary), "keeps": keeps})
 
     @staticmethod
     def load(path: Path) -> Loaded:
         """The messages since the latest summary (with the ones it kept), that summary, and the damage."""
-        records, damaged = read_records(path)
+        records, damaged = jsonl.read_counted(path)
         messages: list[Message] = []
         summary, start = "", 0
         for record in records:
@@ -166,7 +136,7 @@ def list_sessions(directory: Path | None = None) -> list[SessionInfo]:
     infos = []
     for path in directory.glob("*.jsonl") if directory.is_dir() else []:
         try:
-            records, _damaged = read_records(path)
+            records, _damaged = jsonl.read_counted(path)
             modified = path.stat().st_mtime
         except OSError:  # a folder or a pipe named like a session is not one
             continue

@@ -11,8 +11,6 @@ XDG trash. A line that is torn, not JSON, or the wrong shape is reported (file:l
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import shutil
 import time
 import uuid
@@ -21,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmos import paths
+from llmos import jsonl, paths
 from llmos.errors import LlmosError
 
 ACTIONS = ("trash", "overwrite", "move", "create", "mkdir", "delete_permanently")
@@ -117,45 +115,25 @@ class UndoJournal:
         return target
 
     def _append(self, record: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with open(self.file, "ab+") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell():  # a crash may have torn the last line: never glue a record onto it
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    line = b"\n" + line
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        # fsynced: this line is what gets a file back after a crash of the machine, not only of llmos
+        jsonl.append(self.file, record, durable=True)
 
     # ---- reading ---------------------------------------------------------------------------------------
 
     def entries(self) -> list[Entry]:
         """Oldest first. Malformed lines are skipped and described in ``self.problems``."""
         self.problems = []
-        if not self.file.exists():
-            return []
         found: dict[str, Entry] = {}
         try:
-            text = self.file.read_bytes().decode("utf-8", errors="replace")
+            for line in jsonl.lines(self.file):
+                problem = line.problem or self._apply(line.record or {}, found)
+                if problem:
+                    self.problems.append(f"{self.file}:{line.number}: {problem}; skipped")
         except OSError as exc:
             raise UndoError(f"cannot read the undo journal {self.file}: {exc.strerror or exc}") from exc
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            problem = self._apply(line, found)
-            if problem:
-                self.problems.append(f"{self.file}:{number}: {problem}; skipped")
         return list(found.values())
 
-    def _apply(self, line: str, found: dict[str, Entry]) -> str | None:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            return "not a complete JSON line (a crash while writing?)"
-        if not isinstance(record, dict):
-            return "not a journal record (expected a JSON object)"
+    def _apply(self, record: dict[str, Any], found: dict[str, Entry]) -> str | None:
         for key, state in (("undo_of", "undone"), ("skip_of", "skipped"), ("fail_of", "failed"), ("done", "done")):
             if key in record:
                 return _mark(record, key, state, found)
