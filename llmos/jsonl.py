@@ -48,8 +48,8 @@ def append(path: Path, *records: Mapping[str, Any], durable: bool = False) -> No
 
 def _refuse_special(path: Path) -> None:
     problem = not_a_regular_file(path)
-    if problem:  # strerror is the reason, filename the path: callers word the message from these
-        raise OSError(errno.EINVAL, problem, str(path))
+    if problem:  # strerror is the whole reason ("PATH is a folder, not a file"), filename the path
+        raise OSError(errno.EINVAL, f"{path} {problem}", str(path))
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def lines(path: Path) -> Iterator[Line]:
     _refuse_special(path)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below; a missing file is simply empty
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     with f:
         for number, raw in enumerate(f, 1):

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from llmos import jsonl, paths
-from llmos.damaged import not_a_regular_file, report, set_aside
+from llmos.damaged import not_a_regular_file, report, set_aside, unsaved
 from llmos.redact import redact
 
 
 class AuditLog:
     def __init__(self, file: Path | None = None):
         self.file = file or paths.state_dir() / "audit.jsonl"
+        self.unsaved = False  # a write failed and was reported
 
     def record(self, *, server: str, tool: str, arguments: dict[str, Any], decision: str, by: str,
                status: str, duration_s: float | None = None, note: str = "") -> None:
@@ -29,7 +30,12 @@ class AuditLog:
                  "duration_s": None if duration_s is None else round(duration_s, 4)}
         if note:
             entry["note"] = redact(note)
-        jsonl.append(self.file, entry)
+        try:
+            jsonl.append(self.file, entry)
+        except OSError as exc:  # the call is made or refused either way; say once that it is not on record
+            if not self.unsaved:
+                self.unsaved = True
+                unsaved("the audit log", self.file, exc, "tool calls are not being recorded")
 
     def recent(self, count: int = 50) -> list[dict[str, Any]]:
         """The newest ``count`` records. Damaged lines (torn by a crash, or edited) are skipped and reported;

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos import jsonl, paths
+from llmos.damaged import unsaved
 from llmos.errors import UsageError
 from llmos.llm.messages import Message, ToolCall
 from llmos.redact import redact
@@ -82,17 +83,28 @@ class SessionStore:
         self.directory = directory or sessions_dir()
         self.id = session_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.path = self.directory / f"{self.id}.jsonl"
+        self.unsaved = False  # a write failed: nothing more is saved
 
     def append(self, message: Message) -> None:
-        """Raises OSError when the file cannot be written (the caller says so and the session goes on)."""
         header = [] if os.path.lexists(self.path) else [{"session": self.id, "started": time.time(),
                                                           "cwd": os.getcwd()}]
-        jsonl.append(self.path, *header, _to_record(message))
+        self._write(*header, _to_record(message))
 
     def record_summary(self, summary: str, keeps: int) -> None:
         """The compaction summary, and how many of the newest messages stayed verbatim beside it: a resumed
         session starts from the summary and those, instead of compacting the same history again."""
-        jsonl.append(self.path, {"summary": redact(summary), "keeps": keeps})
+        self._write({"summary": redact(summary), "keeps": keeps})
+
+    def _write(self, *records: dict[str, Any]) -> None:
+        """Append, or — when the folder cannot be written — say so once and save nothing more of this
+        session (a file with a hole in it would resume as a different conversation)."""
+        if self.unsaved:
+            return
+        try:
+            jsonl.append(self.path, *records)
+        except OSError as exc:
+            self.unsaved = True
+            unsaved("this conversation", self.path, exc, "the conversation goes on but cannot be resumed")
 
     @staticmethod
     def load(path: Path) -> Loaded:

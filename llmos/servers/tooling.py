@@ -49,20 +49,29 @@ def register(server: MCPServer, context: Any, tools: Iterable[Tool]) -> None:
 
 
 def bind(fn: Callable[..., Any], context: Any, defaults: Mapping[str, Any]) -> Callable[..., Any]:
-    """``fn`` with its first parameter filled in with ``context`` when that parameter is annotated with the
-    context's type; the MCP schema comes from the rest. Any other function is its own tool."""
+    """``fn`` as an MCP tool: its first parameter filled in with ``context`` when that parameter is annotated
+    with the context's type (the MCP schema comes from the rest), and an `LlmosError` it raises turned into
+    a `ToolError`, so its message (not only "Error executing tool") reaches the model and the person."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from llmos.errors import LlmosError
+
     signature = inspect.signature(fn, eval_str=True)
-    first = next(iter(signature.parameters.values()), None)
-    if first is None or not (isinstance(first.annotation, type) and isinstance(context, first.annotation)):
-        if defaults:
-            raise TypeError(f"{fn.__name__} takes no context, so it cannot take defaults from it")
-        return fn
-    params = [p.replace(default=defaults[p.name]) if p.name in defaults else p
-              for p in list(signature.parameters.values())[1:]]
+    params = list(signature.parameters.values())
+    takes_context = bool(params) and isinstance(params[0].annotation, type) and isinstance(context,
+                                                                                         params[0].annotation)
+    if takes_context:
+        params = [p.replace(default=defaults[p.name]) if p.name in defaults else p for p in params[1:]]
+    elif defaults:
+        raise TypeError(f"{fn.__name__} takes no context, so it cannot take defaults from it")
+    given = (context,) if takes_context else ()
 
     @functools.wraps(fn)
     def tool(**arguments: Any) -> Any:
-        return fn(context, **arguments)
+        try:
+            return fn(*given, **arguments)
+        except LlmosError as exc:
+            raise ToolError(str(exc)) from exc
 
     tool.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     # Resolved annotations without the context's, so the SDK's own introspection sees what the schema says.

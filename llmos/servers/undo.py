@@ -11,6 +11,7 @@ XDG trash. A line that is torn, not JSON, or the wrong shape is reported (file:l
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import time
 import uuid
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llmos import jsonl, paths
+from llmos.damaged import why_unwritable
 from llmos.errors import LlmosError
 
 ACTIONS = ("trash", "overwrite", "move", "create", "mkdir", "delete_permanently")
@@ -78,8 +80,11 @@ class UndoJournal:
         """Journal ``action`` before doing it (fsynced), so a crash during it is found and finished by undo."""
         entry = Entry(uuid.uuid4().hex[:12], time.time(), action, summary, {**data, "started": time.time()},
                       state="pending")
-        self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary, "data": entry.data,
-                      "state": "pending"})
+        try:
+            self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary,
+                          "data": entry.data, "state": "pending"})
+        except UndoError as exc:  # write-ahead: no journal line, no change
+            raise UndoError(f"{exc}; nothing was changed") from exc
         return entry
 
     def complete(self, entry: Entry) -> None:
@@ -107,16 +112,25 @@ class UndoJournal:
     def backup(self, path: Path) -> Path:
         """A copy of ``path`` (content and metadata) to restore on undo."""
         target = self.backups / uuid.uuid4().hex[:12] / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir() and not path.is_symlink():
-            shutil.copytree(path, target, symlinks=True)
-        else:
-            shutil.copy2(path, target, follow_symlinks=False)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, target, symlinks=True)
+            else:
+                shutil.copy2(path, target, follow_symlinks=False)
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+                raise
+            raise UndoError(f"cannot keep a backup of {path} in {self.backups}: {why_unwritable(target, exc)}; "
+                            "nothing was changed") from exc
         return target
 
     def _append(self, record: dict[str, Any]) -> None:
         # fsynced: this line is what gets a file back after a crash of the machine, not only of llmos
-        jsonl.append(self.file, record, durable=True)
+        try:
+            jsonl.append(self.file, record, durable=True)
+        except OSError as exc:
+            raise UndoError(f"cannot write the undo journal {self.file}: {why_unwritable(self.file, exc)}") from exc
 
     # ---- reading ---------------------------------------------------------------------------------------
 
