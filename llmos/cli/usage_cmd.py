@@ -35,4 +35,4 @@ def usage(
         return
     from llmos.ui.usage_view import print_usage
 
-    print_usage(rows, since)
+    print_usage(current().console, rows, since)
