@@ -13,9 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from llmos.conversation.references import References  # noqa: E402
 from llmos.conversation.references.describe import expressions  # noqa: E402
-from tests.test_references import CORPUS, _norm  # noqa: E402
+from tests.test_references import CORPUS, questions  # noqa: E402
 
 
 def kind_of(question: str, event: dict) -> str:
@@ -37,27 +36,10 @@ def kind_of(question: str, event: dict) -> str:
 def main() -> None:
     right, total = Counter(), Counter()
     start = time.perf_counter()
-    for dialogue in CORPUS:
-        refs = References()
-        for event in dialogue["events"]:
-            if "user" in event:
-                refs.observe_user_text(event["user"])
-            elif "assistant" in event:
-                refs.observe_assistant_text(event["assistant"])
-            elif "call" in event:
-                refs.observe_tool_call(event["call"], event["args"])
-            elif "result" in event:
-                refs.observe_tool_result(event["result"], event["structured"])
-            else:
-                found = refs.resolve(event["ask"])
-                if event.get("ambiguous"):
-                    ok = any(r.ambiguous for r in found)
-                else:
-                    got = list(dict.fromkeys(e.value for r in found if not r.ambiguous for e in r.referents))
-                    ok = got == [_norm(v) for v in event["expect"]] and not any(r.ambiguous for r in found)
-                label = kind_of(event["ask"], event)
-                total[label] += 1
-                right[label] += ok
+    for _dialogue, event, _found, ok in questions():  # observing and resolving, timed together
+        label = kind_of(event["ask"], event)
+        total[label] += 1
+        right[label] += ok
     elapsed = time.perf_counter() - start
     print(f"{len(CORPUS)} dialogues, {sum(total.values())} questions\n")
     print("| how the question points | questions | resolved as expected |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -18,8 +19,8 @@ def _norm(value: str) -> str:
     return display(value.replace("~", str(Path.home()), 1)) if value.startswith("~") else value
 
 
-def run_corpus() -> tuple[int, int, list[str]]:
-    right, total, wrong = 0, 0, []
+def questions() -> Iterator[tuple[dict, dict, list, bool]]:
+    """Replay every dialogue; for each question: (dialogue, event, what resolve found, whether it is right)."""
     for dialogue in CORPUS:
         refs = References()
         for event in dialogue["events"]:
@@ -32,16 +33,22 @@ def run_corpus() -> tuple[int, int, list[str]]:
             elif "assistant" in event:
                 refs.observe_assistant_text(event["assistant"])
             else:
-                total += 1
                 found = refs.resolve(event["ask"])
                 if event.get("ambiguous"):
                     ok = any(r.ambiguous for r in found)
                 else:
                     got = list(dict.fromkeys(e.value for r in found if not r.ambiguous for e in r.referents))
                     ok = got == [_norm(v) for v in event["expect"]] and not any(r.ambiguous for r in found)
-                right += ok
-                if not ok:
-                    wrong.append(f"{dialogue['name']}: {event['ask']!r} → {[r.describe() for r in found]}")
+                yield dialogue, event, found, ok
+
+
+def run_corpus() -> tuple[int, int, list[str]]:
+    right, total, wrong = 0, 0, []
+    for dialogue, event, found, ok in questions():
+        total += 1
+        right += ok
+        if not ok:
+            wrong.append(f"{dialogue['name']}: {event['ask']!r} → {[r.describe() for r in found]}")
     return right, total, wrong
 
 
