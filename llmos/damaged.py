@@ -1,8 +1,12 @@
-"""What llmos does with a local file it wrote that is now damaged or hostile: it never crashes or hangs on it.
+"""What llmos does with a local file it wrote that is now damaged or hostile, or a place it cannot write: it
+never crashes or hangs on either.
 
 A file that cannot be used is moved aside as ``NAME.corrupt-YYYYMMDD-HHMMSS`` (kept, for the person to look
 at or delete) and a fresh one is started where that is safe; either way one line on stderr names the path and
 what was done. Special files (FIFOs, sockets, devices) are never opened: reading one can block forever.
+A record that cannot be written (the folder is read-only, a file stands where it should be, the disk is
+full) is reported once per writer in one line naming it, the path and why (`unsaved`), and llmos
+goes on without it.
 """
 
 from __future__ import annotations
@@ -20,12 +24,29 @@ def report(message: str) -> None:
     current().notice(f"llmos: {message}")
 
 
+def unsaved(what: str, path: Path, exc: Exception, consequence: str) -> None:
+    """``what`` (the conversation, the audit log…) could not be written to ``path``: one line saying so. The
+    writer calls it once (it remembers it failed), so a long session does not repeat it."""
+    report(f"could not save {what} to {path}: {why_unwritable(path, exc)}; {consequence}")
+
+
+def why_unwritable(path: Path, exc: Exception) -> str:
+    """The reason a write to ``path`` failed, in words: which file stands where a folder should be, rather
+    than "File exists" or "Not a directory"."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        for folder in [path.parent, *path.parent.parents]:
+            if os.path.lexists(folder) and not os.path.isdir(folder):
+                return f"{folder} is a file, not a folder"
+    reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    return reason[0].lower() + reason[1:]
+
+
 def not_a_regular_file(path: Path) -> str | None:
     """Why ``path`` may not be opened as a data file (a folder, FIFO, socket, device), or None when it may.
     Checked without following a symlink's target kind first, so a FIFO behind a link is caught too."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there (a file where a folder is: cannot be there)
         return None
     except OSError as exc:
         return f"cannot be examined ({exc.strerror or exc})"

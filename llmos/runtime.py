@@ -55,11 +55,15 @@ def configure_logging(debug: bool) -> None:
 
 
 def open_usage_store() -> UsageStore | None:
-    """The usage database, or None (with a warning) when it cannot be opened: a request still works."""
+    """The usage database, or None (said in one line) when it cannot be opened: a request still works."""
+    import sqlite3
+
+    from llmos.damaged import unsaved
+
     try:
         return UsageStore(paths.usage_db())
-    except Exception as exc:
-        log.warning("usage records disabled: %s", exc)
+    except (OSError, sqlite3.Error) as exc:
+        unsaved("usage records", paths.usage_db(), exc, "`llmos usage` will not count this run")
         return None
 
 

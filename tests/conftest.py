@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +60,18 @@ providers:
 {extra}"""
 
 
+@contextlib.contextmanager
+def scripted_model(home: Path, files: Path) -> Iterator[Any]:
+    """A scripted model on loopback as the only provider, with only the filesystem server, rooted at ``files``."""
+    from tests.replay_server import ReplayServer
+    from tests.scripted_model import ScriptedModel
+
+    with ReplayServer() as server:
+        scripted = ScriptedModel(server)
+        write_user_config(home, scripted.config(servers_config(files)))
+        yield scripted
+
+
 def servers_config(filesystem_root: Path | None = None) -> str:
     """Config text enabling only the filesystem server (rooted at ``filesystem_root``), or no server at all."""
     off = [n for n in ("filesystem", "git", "system", "apps", "browser")
@@ -65,3 +80,27 @@ def servers_config(filesystem_root: Path | None = None) -> str:
     if filesystem_root is not None:
         text += f"  filesystem:\n    roots: [{filesystem_root}]\n"
     return text
+
+
+def cancel_mid_answer_then_ask_again(router: Any, first_text_within_s: float) -> Any:
+    """Start a long answer, cancel it once its first text arrives (the request ends CancelledError), then
+    ask something short on the same router: the provider must still serve. Returns the second answer."""
+    import asyncio
+
+    from llmos.llm.messages import ChatRequest, Message
+
+    async def go() -> Any:
+        first = asyncio.Event()
+        task = asyncio.create_task(router.chat(
+            ChatRequest([Message("user", "Tell a long story about a cat.")], max_tokens=400),
+            on_text=lambda _t: first.set()))
+        await asyncio.wait_for(first.wait(), first_text_within_s)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        try:
+            return await router.chat(ChatRequest([Message("user", "Say yes.")], max_tokens=8))
+        finally:
+            await router.aclose()
+
+    return asyncio.run(go())

@@ -53,7 +53,7 @@ def llmos(*args: str, stdin: str = "", env: dict[str, str] | None = None, prompt
         terminal = Terminal(stdin=io.StringIO(stdin), stdout=out, stderr=err, prompt_input=prompt_input,
                             prompt_output=DummyOutput() if prompt_input is not None else None,
                             person=prompt_input is not None, width=width)
-        # Code that still prints to sys.stdout (click's usage messages, a few views) lands in the same place.
+        # What still prints to sys.stdout (click's own usage and help messages) lands in the same place.
         with _environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             status = run(list(args), terminal)
         err.seek(0)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import servers_config, write_user_config
+from tests.conftest import scripted_model, servers_config, write_user_config
 from tests.inprocess import Completed, llmos
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, ollama_text, ollama_tool_call, openai_text, openai_tool_calls
@@ -29,9 +29,7 @@ def files(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def model(isolated_home: Path, files: Path):
-    with ReplayServer() as server:
-        scripted = ScriptedModel(server)
-        write_user_config(isolated_home, scripted.config(servers_config(files)))
+    with scripted_model(isolated_home, files) as scripted:
         yield scripted
 
 

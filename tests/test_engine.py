@@ -12,7 +12,7 @@ import pytest
 from llmos.engine import template
 from llmos.engine.backend import Cancelled, EngineError, LoadOptions
 from llmos.engine.engine import Engine, Generation, common_prefix
-from llmos.engine.gguf_header import trained_context
+from llmos.models.gguf_header import trained_context
 from llmos.engine.prefix_cache import FilePrefixStore
 from llmos.engine.toolcalls import ReplyStream
 from llmos.llm.messages import Message

@@ -14,7 +14,7 @@ from llmos.llm.messages import ChatRequest, Done, Message, TextDelta, ToolCallEv
 from llmos.llm.providers import create_provider
 from llmos.llm.router import Router
 from llmos.usage.store import UsageStore
-from tests.conftest import write_user_config
+from tests.conftest import cancel_mid_answer_then_ask_again, write_user_config
 from tests.llm_server import model_path
 
 
@@ -108,19 +108,6 @@ def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Pa
 def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_home: Path) -> None:
     write_user_config(isolated_home, only_embedded())
     store = UsageStore(isolated_home / "usage.db")
-    router = Router(load_config(), store)
-
-    async def go():
-        first = asyncio.Event()
-        task = asyncio.create_task(router.chat(
-            ChatRequest([Message("user", "Tell a long story about a cat.")], max_tokens=400),
-            on_text=lambda _t: first.set()))
-        await asyncio.wait_for(first.wait(), 120)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        return await router.chat(ChatRequest([Message("user", "Say yes.")], max_tokens=8))
-
-    after = asyncio.run(go())
+    after = cancel_mid_answer_then_ask_again(Router(load_config(), store), first_text_within_s=120)
     assert after.text and after.provider == "embedded"
     assert [r.error_kind for r in store.records()] == ["CANCELLED", None]

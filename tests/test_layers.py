@@ -19,7 +19,8 @@ LAYERS: list[set[str]] = [
     {"agent"},
     {"conversation", "llm", "picker", "models", "engine", "health"},
     {"servers"},
-    {"config", "usage", "paths", "errors", "terminal", "redact", "jsonl", "damaged", "data", "__init__"},
+    {"config", "usage", "paths", "errors", "terminal", "redact", "jsonl", "damaged", "json_cache", "data",
+     "__init__"},
 ]
 
 

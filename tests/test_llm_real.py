@@ -17,7 +17,7 @@ from llmos.llm.messages import ChatRequest, Done, Message, TextDelta
 from llmos.llm.providers.openai_chat import OpenAIChatProvider
 from llmos.llm.router import Router
 from llmos.usage.store import UsageStore
-from tests.conftest import llm_config, write_user_config
+from tests.conftest import cancel_mid_answer_then_ask_again, llm_config, write_user_config
 from tests.llm_server import MODEL_ALIAS, LLMServer, free_port
 
 pytestmark = pytest.mark.llm
@@ -85,22 +85,7 @@ def test_json_schema_constrains_the_answer(llm: LLMServer) -> None:
 def test_cancelling_mid_stream_stops_and_the_server_keeps_serving(llm: LLMServer, isolated_home: Path) -> None:
     write_user_config(isolated_home, llm_config(llm))
     store = UsageStore(isolated_home / "usage.db")
-    router = Router(load_config(), store)
-
-    async def go():
-        first = asyncio.Event()
-        task = asyncio.create_task(router.chat(
-            ChatRequest([Message("user", "Tell a long story about a cat.")], max_tokens=400),
-            on_text=lambda _t: first.set()))
-        await asyncio.wait_for(first.wait(), 60)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        after = await router.chat(ChatRequest([Message("user", "Say yes.")], max_tokens=8))
-        await router.aclose()
-        return after
-
-    after = asyncio.run(go())
+    after = cancel_mid_answer_then_ask_again(Router(load_config(), store), first_text_within_s=60)
     assert after.text and after.provider == "local"
     kinds = [r.error_kind for r in store.records()]
     assert kinds == ["CANCELLED", None]

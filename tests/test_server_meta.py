@@ -41,6 +41,7 @@ def test_every_tool_declares_sane_facts(server: str) -> None:
         assert set(META_KEYS) <= set(meta), (tool.name, meta)
         assert isinstance(meta[REVERSIBLE], bool) and isinstance(meta[NETWORK], bool), tool.name
         arguments = set(tool.input_schema.get("properties", {}))
+        assert not arguments & {"ctx", "fs", "settings"}, f"{tool.name} shows the model its server's context"
         paths, urls = meta[PATH_ARGS], meta[URL_ARGS]
         assert all(isinstance(a, str) for a in paths + urls), tool.name
         assert set(paths) <= arguments and set(urls) <= arguments, (tool.name, paths, urls, arguments)

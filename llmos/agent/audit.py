@@ -7,7 +7,6 @@ like an API key.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import deque
@@ -15,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from llmos import jsonl, paths
-from llmos.damaged import not_a_regular_file, report, set_aside
+from llmos.damaged import not_a_regular_file, report, set_aside, unsaved
 from llmos.redact import redact
 
 
 class AuditLog:
     def __init__(self, file: Path | None = None):
         self.file = file or paths.state_dir() / "audit.jsonl"
+        self.unsaved = False  # a write failed and was reported
 
     def record(self, *, server: str, tool: str, arguments: dict[str, Any], decision: str, by: str,
                status: str, duration_s: float | None = None, note: str = "") -> None:
@@ -30,7 +30,12 @@ class AuditLog:
                  "duration_s": None if duration_s is None else round(duration_s, 4)}
         if note:
             entry["note"] = redact(note)
-        jsonl.append(self.file, entry)
+        try:
+            jsonl.append(self.file, entry)
+        except OSError as exc:  # the call is made or refused either way; say once that it is not on record
+            if not self.unsaved:
+                self.unsaved = True
+                unsaved("the audit log", self.file, exc, "tool calls are not being recorded")
 
     def recent(self, count: int = 50) -> list[dict[str, Any]]:
         """The newest ``count`` records. Damaged lines (torn by a crash, or edited) are skipped and reported;
@@ -43,13 +48,11 @@ class AuditLog:
             return []
         out: deque[dict[str, Any]] = deque(maxlen=max(count, 0))
         damaged = 0
-        with open(self.file, "rb") as f:
-            for raw in f:
-                record = _record(raw)
-                if record is None:
-                    damaged += raw.strip() != b""
-                else:
-                    out.append(record)
+        for line in jsonl.lines(self.file):
+            if line.record is not None and _is_record(line.record):
+                out.append(line.record)
+            else:
+                damaged += 1
         if damaged:
             report(f"{self.file}: skipped {damaged} damaged line(s) (torn by a crash or edited); the rest is shown")
         return list(out)
@@ -58,17 +61,11 @@ class AuditLog:
 _TEXT_FIELDS = ("server", "tool", "decision", "by", "status")
 
 
-def _record(raw: bytes) -> dict[str, Any] | None:
-    """One audit record, or None when the line is not one (so the viewers never meet a wrong shape)."""
-    try:
-        record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in _TEXT_FIELDS):
-        return None
+def _is_record(record: dict[str, Any]) -> bool:
+    """Whether a line has an audit record's shape (so the viewers never meet a wrong one)."""
+    if not all(isinstance(record.get(k), str) for k in _TEXT_FIELDS):
+        return False
     ts, duration = record.get("ts"), record.get("duration_s")
     if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts < 1e11:
-        return None
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
-        return None
-    return record
+        return False
+    return duration is None or (not isinstance(duration, bool) and isinstance(duration, (int, float)))

@@ -95,10 +95,8 @@ class PreApproved:
 class TerminalConfirmer:
     """Asks on the terminal: y / n / a(lways this session) / e(dit arguments). The default is no."""
 
-    def __init__(self, console: Any = None, input: Any = None, output: Any = None):
-        from rich.console import Console
-
-        self.console = console or Console(stderr=True)
+    def __init__(self, console: Any, input: Any = None, output: Any = None):
+        self.console = console  # the terminal's stderr Console (the shell's own, in the shell)
         self._input = input
         self._output = output
 

@@ -42,7 +42,9 @@ app.command("history")(history_cmd.history)
 
 def _version(value: bool) -> None:
     if value:
-        print(f"llmos {__version__}")
+        from llmos.terminal import current
+
+        current().write(f"llmos {__version__}\n")
         raise typer.Exit()
 
 

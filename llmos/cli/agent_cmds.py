@@ -34,7 +34,7 @@ def tools(json_output: bool = typer.Option(False, "--json", help="Print the tool
         return
     from llmos.ui.tools_view import print_tools
 
-    print_tools(found, down, terminal.console)
+    print_tools(terminal.console, found, down)
 
 
 def audit(
@@ -54,4 +54,4 @@ def audit(
         return
     from llmos.ui.tools_view import print_audit
 
-    print_audit(records, terminal.console)
+    print_audit(terminal.console, records)

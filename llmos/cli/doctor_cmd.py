@@ -34,7 +34,8 @@ def doctor(json_output: bool = typer.Option(False, "--json", help="Print the che
         from llmos.ui.doctor_view import print_checks
         from llmos.ui.models_view import print_machine
 
-        print_checks(checks)
-        print_machine(machine, choice)
+        console = current().console
+        print_checks(console, checks)
+        print_machine(console, machine, choice)
     if not any(c.ok for c in checks):
         raise typer.Exit(ExitStatus.NO_PROVIDER)

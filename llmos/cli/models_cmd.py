@@ -24,10 +24,10 @@ def _survey(vram_mib: int | None) -> Any:
 
 def _print_json(data: Any) -> None:
     import json
-    import sys
 
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    from llmos.terminal import current
+
+    current().write(json.dumps(data, indent=2) + "\n")
 
 
 @app.callback(invoke_without_command=True)
@@ -48,10 +48,12 @@ def models(ctx: typer.Context,
         _print_json({**survey.to_json(), "choice": choice.to_json(), "models": [f.to_json() for f in fits],
                      "gguf": gguf.to_json()})
         return
+    from llmos.terminal import current
     from llmos.ui.models_view import print_gguf, print_models
 
-    print_models(survey, fits, choice)
-    print_gguf(gguf)
+    console = current().console
+    print_models(console, survey, fits, choice)
+    print_gguf(console, gguf)
 
 
 @app.command("fit")
@@ -84,9 +86,10 @@ def fit(model: str = typer.Argument(..., help="An installed model or a catalog n
                                       "sliding_window": a.sliding_window},
                      "by_context": [e.to_json() for e in ladder]})
         return
+    from llmos.terminal import current
     from llmos.ui.models_view import print_fit
 
-    print_fit(result, ladder, survey)
+    print_fit(current().console, result, ladder, survey)
 
 
 @app.command("recommend")
@@ -100,9 +103,10 @@ def recommend(vram_mib: int | None = typer.Option(None, "--vram-mib", help=_VRAM
                      "recommendations": [{"tier": tier, "installed": installed, **choice.to_json()}
                                          for tier, choice, installed in recs]})
         return
+    from llmos.terminal import current
     from llmos.ui.models_view import print_recommend
 
-    print_recommend(survey, recs)
+    print_recommend(current().console, survey, recs)
 
 
 @app.command("pull")
@@ -119,24 +123,27 @@ def pull(model: str = typer.Argument(..., help="A GGUF catalog name (e.g. qwen2.
 
     from llmos.config import load_config
     from llmos.picker.inventory import pull as pull_model
+    from llmos.terminal import current
     from llmos.ui.models_view import PullProgress
 
-    with PullProgress() as bar:
+    with PullProgress(current().err_console) as bar:
         asyncio.run(pull_model(load_config(), model, bar.update))
-    typer.echo(f"pulled {model}")
+    current().write(f"pulled {model}\n")
 
 
 def _pull_gguf(name: str) -> None:
     from llmos.models.pull import gb, pull
     from llmos.paths import display
+    from llmos.terminal import current
     from llmos.ui.models_view import GgufProgress
 
-    with GgufProgress() as bar:
+    terminal = current()
+    with GgufProgress(terminal.err_console) as bar:
         result = pull(name, progress=bar)
     if not result.sha256:  # found in another tool's folder
-        typer.echo(f"{result.entry.name} is already on disk: {display(result.path)} ({gb(result.size_bytes)}); "
-                   "it is used from there, not copied")
+        terminal.write(f"{result.entry.name} is already on disk: {display(result.path)} "
+                       f"({gb(result.size_bytes)}); it is used from there, not copied\n")
         return
     how = "already downloaded" if not result.downloaded else "pulled"
-    typer.echo(f"{how} {result.entry.name}: {display(result.path)} ({gb(result.size_bytes)}, "
-               f"sha256 {result.sha256[:16]}…)")
+    terminal.write(f"{how} {result.entry.name}: {display(result.path)} ({gb(result.size_bytes)}, "
+                   f"sha256 {result.sha256[:16]}…)\n")

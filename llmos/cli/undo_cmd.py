@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
+
+from llmos.terminal import Terminal, current
 
 
 def undo(
@@ -26,34 +26,37 @@ def undo(
 
         entries = journal.entries()
         _notes(journal.problems)
-        print_journal(entries, json_output)
+        print_journal(current(), entries, json_output)
         return
     from llmos.servers.undo import Conflict
 
     try:
         entry = journal.undo(entry_id)
     except Conflict as conflict:
-        if not (conflict.entry_id and _ask(str(conflict))):
+        if not (conflict.entry_id and _ask(current(), str(conflict))):
             raise
         entry = journal.undo(conflict.entry_id, force=True)  # the person said yes, at the terminal
     finally:
         _notes(journal.problems)
     _notes(journal.notes)
-    print(f"undone: {entry.summary}")
+    current().write(f"undone: {entry.summary}\n")
 
 
-def _ask(problem: str) -> bool:
-    """On a terminal only: undo anyway? The later version is kept in the trash. Anything but y is no."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+def _ask(terminal: Terminal, problem: str) -> bool:
+    """With a person at the terminal only: undo anyway? The later version is kept in the trash. Anything but
+    y is no."""
+    if not terminal.interactive:
         return False
-    print(f"llmos: {problem}", file=sys.stderr)
+    terminal.notice(f"llmos: {problem}")
+    terminal.stderr.write("Undo anyway? The later version is kept in the trash. [y/N] ")
+    terminal.stderr.flush()
     try:
-        answer = input("Undo anyway? The later version is kept in the trash. [y/N] ")
-    except (EOFError, KeyboardInterrupt):
+        answer = terminal.stdin.readline()
+    except KeyboardInterrupt:
         return False
     return answer.strip().lower() in ("y", "yes")
 
 
 def _notes(lines: list[str]) -> None:
     for line in lines:
-        print(f"llmos: note: {line}", file=sys.stderr)
+        current().notice(f"llmos: note: {line}")

@@ -11,9 +11,12 @@ def usage(
 ) -> None:
     """Show how much each provider and model was used, how fast it answered, and what it cost."""
     import json
+    import sqlite3
     import time
 
     from llmos import paths
+    from llmos.damaged import why_unwritable
+    from llmos.errors import LlmosError
     from llmos.config import load_config
     from llmos.usage.report import parse_since, summarize
     from llmos.terminal import current
@@ -21,11 +24,15 @@ def usage(
 
     period = parse_since(since)
     config = load_config()
-    store = UsageStore(paths.usage_db())
+    try:
+        store = UsageStore(paths.usage_db())
+    except (OSError, sqlite3.Error) as exc:
+        raise LlmosError(f"cannot open the usage database {paths.usage_db()}: "
+                         f"{why_unwritable(paths.usage_db(), exc)}") from exc
     rows = summarize(store.records(since=time.time() - period), config.pricing)
     if json_output:
         current().write(json.dumps({"since_s": period, "rows": [r.to_json() for r in rows]}, indent=2) + "\n")
         return
     from llmos.ui.usage_view import print_usage
 
-    print_usage(rows, since)
+    print_usage(current().console, rows, since)

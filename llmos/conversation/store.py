@@ -7,7 +7,6 @@ left is moved aside (``*.corrupt-<time>``) by the caller that resumes it.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmos import paths
-from llmos.damaged import not_a_regular_file
+from llmos import jsonl, paths
+from llmos.damaged import unsaved
 from llmos.errors import UsageError
 from llmos.llm.messages import Message, ToolCall
 from llmos.redact import redact
@@ -77,29 +76,6 @@ def _from_record(r: dict[str, Any]) -> Message | None:
                    name if isinstance(name, str) else None)
 
 
-def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The JSON objects of a JSON-lines file llmos wrote, and how many lines were not one (torn or damaged).
-    Raises OSError for anything that is not a regular file (a FIFO would block forever)."""
-    problem = not_a_regular_file(path)
-    if problem:
-        raise OSError(problem)
-    records, damaged = [], 0
-    with open(path, "rb") as f:
-        for raw in f:
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                damaged += 1
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-            else:
-                damaged += 1
-    return records, damaged
-
-
 class SessionStore:
     """Appends the messages of one session to its file."""
 
@@ -107,27 +83,33 @@ class SessionStore:
         self.directory = directory or sessions_dir()
         self.id = session_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.path = self.directory / f"{self.id}.jsonl"
+        self.unsaved = False  # a write failed: nothing more is saved
 
     def append(self, message: Message) -> None:
-        new = not self.path.exists()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            if new:
-                f.write(json.dumps({"session": self.id, "started": time.time(), "cwd": os.getcwd()}) + "\n")
-            f.write(json.dumps(_to_record(message), ensure_ascii=False) + "\n")
-            f.flush()
+        header = [] if os.path.lexists(self.path) else [{"session": self.id, "started": time.time(),
+                                                          "cwd": os.getcwd()}]
+        self._write(*header, _to_record(message))
 
     def record_summary(self, summary: str, keeps: int) -> None:
         """The compaction summary, and how many of the newest messages stayed verbatim beside it: a resumed
         session starts from the summary and those, instead of compacting the same history again."""
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"summary": redact(summary), "keeps": keeps}, ensure_ascii=False) + "\n")
-            f.flush()
+        self._write({"summary": redact(summary), "keeps": keeps})
+
+    def _write(self, *records: dict[str, Any]) -> None:
+        """Append, or — when the folder cannot be written — say so once and save nothing more of this
+        session (a file with a hole in it would resume as a different conversation)."""
+        if self.unsaved:
+            return
+        try:
+            jsonl.append(self.path, *records)
+        except OSError as exc:
+            self.unsaved = True
+            unsaved("this conversation", self.path, exc, "the conversation goes on but cannot be resumed")
 
     @staticmethod
     def load(path: Path) -> Loaded:
         """The messages since the latest summary (with the ones it kept), that summary, and the damage."""
-        records, damaged = read_records(path)
+        records, damaged = jsonl.read_counted(path)
         messages: list[Message] = []
         summary, start = "", 0
         for record in records:
@@ -166,7 +148,7 @@ def list_sessions(directory: Path | None = None) -> list[SessionInfo]:
     infos = []
     for path in directory.glob("*.jsonl") if directory.is_dir() else []:
         try:
-            records, _damaged = read_records(path)
+            records, _damaged = jsonl.read_counted(path)
             modified = path.stat().st_mtime
         except OSError:  # a folder or a pipe named like a session is not one
             continue

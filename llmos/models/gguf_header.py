@@ -167,7 +167,42 @@ def read_header(path: Path) -> Header:
         raise GgufError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def _parse(buf: Any, path: Path, size: int) -> Header:
+def read_metadata(path: Path, wanted: set[str]) -> dict[str, Any]:
+    """The ``wanted`` metadata values of ``path`` that it has, reading stops once all are found (milliseconds:
+    the vocabulary after them is never walked). GgufError when it is not a readable GGUF file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            size = path.stat().st_size
+            if size < 24:
+                raise GgufError(f"{path}: not a GGUF file (only {size} bytes)")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                cur, _version, _tensors, n_kv = _start(buf, path)
+                found: dict[str, Any] = {}
+                for _ in range(n_kv):
+                    key = cur.string()
+                    value = cur.value(cur.take("I"))
+                    if key in wanted:
+                        found[key] = value
+                        if found.keys() >= wanted:
+                            break
+                return found
+    except OSError as exc:
+        raise GgufError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def trained_context(path: Path) -> int | None:
+    """``{architecture}.context_length``: the context the model was trained for (the architecture key comes
+    first in every GGUF llama.cpp writes, so this reads a few hundred bytes)."""
+    arch = read_metadata(path, {"general.architecture"}).get("general.architecture")
+    if not arch:
+        return None
+    value = read_metadata(path, {f"{arch}.context_length"}).get(f"{arch}.context_length")
+    return int(value) if isinstance(value, int) else None
+
+
+def _start(buf: Any, path: Path) -> tuple[_Cursor, int, int, int]:
+    """A cursor past the fixed header; the version, the number of tensors and of metadata entries."""
     if bytes(buf[:4]) != MAGIC:
         raise GgufError(f"{path}: not a GGUF file (starts with {bytes(buf[:4])!r})")
     cur = _Cursor(buf, path)
@@ -175,7 +210,11 @@ def _parse(buf: Any, path: Path, size: int) -> Header:
     version = cur.take("I")
     if version not in (2, 3):
         raise GgufError(f"{path}: GGUF version {version} is not supported (2 and 3 are)")
-    n_tensors, n_kv = cur.take("Q"), cur.take("Q")
+    return cur, version, cur.take("Q"), cur.take("Q")
+
+
+def _parse(buf: Any, path: Path, size: int) -> Header:
+    cur, version, n_tensors, n_kv = _start(buf, path)
     metadata: dict[str, Any] = {}
     for _ in range(n_kv):
         key = cur.string()

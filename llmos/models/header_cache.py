@@ -7,14 +7,11 @@ changed file is read again). Safe to delete; a damaged file is ignored.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from llmos import json_cache
 from llmos.picker.estimate import Arch, ModelSpec
 
 CACHE_VERSION = 1
@@ -40,12 +37,7 @@ class HeaderCache:
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
         self.dirty = False
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("version") == CACHE_VERSION and isinstance(data.get("files"), dict):
-                self.entries = data["files"]
-        except (OSError, ValueError, AttributeError):
-            pass
+        self.entries = json_cache.load(self.path, CACHE_VERSION, "files")
 
     def get(self, path: Path) -> dict[str, Any] | None:
         key = _key(path)
@@ -70,16 +62,7 @@ class HeaderCache:
             return
         for key in stale:
             del self.entries[key]
-        with contextlib.suppress(OSError):  # only a cache: a read-only home must not break listing
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".gguf-headers-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump({"version": CACHE_VERSION, "files": self.entries}, out)
-                os.replace(tmp, self.path)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        json_cache.save(self.path, CACHE_VERSION, "files", self.entries)
 
 
 def spec_to_json(spec: ModelSpec | None) -> dict[str, Any] | None:

@@ -7,15 +7,13 @@ Ollama calls are in flight. With the metadata cache warm it makes two small HTTP
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmos import json_cache
 from llmos.errors import ErrorKind, ProviderError
 from llmos.picker.catalog import CATALOG, lookup
 from llmos.picker.choose import Choice, Fit, LoadedModel, Settings, assess, choose
@@ -50,12 +48,7 @@ class MetadataCache:
         self.path = path or cache_path()
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("version") == CACHE_VERSION and isinstance(data.get("models"), dict):
-                self.entries = data["models"]
-        except (OSError, ValueError, AttributeError):
-            pass  # missing or damaged: start empty, it is only a cache
+        self.entries = json_cache.load(self.path, CACHE_VERSION, "models")  # missing or damaged: empty
 
     def get(self, digest: str) -> dict[str, Any] | None:
         return self.entries.get(digest)
@@ -71,15 +64,7 @@ class MetadataCache:
             return
         for digest in stale:
             del self.entries[digest]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".models-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"version": CACHE_VERSION, "models": self.entries}, out)
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        json_cache.save(self.path, CACHE_VERSION, "models", self.entries)
         self.dirty = False
 
 

@@ -124,7 +124,7 @@ class Repl:
         self.console.print(self._banner(), style="dim", markup=False, highlight=False)
         from llmos.ui.first_run import offer_in_shell  # no local model yet: offer one, asked once
 
-        await offer_in_shell(self.console, self.config, self.offline)
+        await offer_in_shell(self.terminal, self.config, self.offline)
         return agent
 
     async def _check_provider(self) -> None:

@@ -122,7 +122,7 @@ async def _tools(repl: Repl, arg: str) -> None:
         return
     from llmos.ui.tools_view import print_tools
 
-    print_tools(list(agent.host.tools.values()), agent.host.down())
+    print_tools(repl.console, list(agent.host.tools.values()), agent.host.down())
 
 
 @command("undo", "undo the last file change")
@@ -177,7 +177,7 @@ async def _usage(repl: Repl, _arg: str) -> None:
     if repl.router.usage is None:
         raise LlmosError("usage records are not available")
     rows = summarize(repl.router.usage.records(since=time.time() - 7 * 86400), repl.config.pricing)
-    print_usage(rows, "7d", console=repl.console)
+    print_usage(repl.console, rows, "7d")
 
 
 @command("audit", "recent tool calls and the gate's decisions")

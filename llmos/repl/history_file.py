@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llmos.damaged import is_utf8_text, not_a_regular_file, report, set_aside
+from llmos.damaged import is_utf8_text, not_a_regular_file, report, set_aside, why_unwritable
 
 MAX_BYTES = 16 * 1024 * 1024  # years of typing; anything larger is not a history llmos wrote
 
@@ -25,7 +25,8 @@ def open_history(path: Path) -> Any:
             return InMemoryHistory()
         return FileHistory(str(path))
     except OSError as exc:
-        report(f"the shell history {path} cannot be used ({exc.strerror or exc}); history is kept in memory only")
+        report(f"the shell history {path} cannot be used: {why_unwritable(path, exc)}; history is kept in memory "
+               "only")
         return InMemoryHistory()
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -14,7 +12,7 @@ from mcp.types import ToolAnnotations
 from llmos import __version__
 
 __all__ = ["ToolError", "new_server", "READ_ONLY", "ADDITIVE", "DESTRUCTIVE", "READ_ONLY_WEB", "WEB_ACTION",
-           "cap", "sentence", "register"]
+           "cap", "sentence"]
 
 # Annotation presets. The confirmation gate relies on these, so they must tell the truth.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -47,17 +45,3 @@ def sentence(exc: OSError, what: str) -> str:
     """An OSError as a sentence a person understands."""
     reason = exc.strerror or type(exc).__name__
     return f"{what}: {reason.lower()}"
-
-
-def register(server: MCPServer, fn: Callable[..., Any], state: Any, *, annotations: ToolAnnotations,
-             meta: dict[str, Any]) -> None:
-    """Register the plain function ``fn(state, **arguments)`` as the tool ``fn.__name__``: ``state`` (the
-    server's sandbox, journal…) is bound, the rest of the signature is the tool's input schema."""
-    @functools.wraps(fn)
-    def tool(*args: Any, **kwargs: Any) -> Any:
-        return fn(state, *args, **kwargs)
-
-    signature = inspect.signature(fn, eval_str=True)
-    tool.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
-    del tool.__wrapped__  # the SDK must see the signature without ``state``
-    server.add_tool(tool, annotations=annotations, meta=meta)

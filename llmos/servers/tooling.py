@@ -29,9 +29,10 @@ def facts(*, reversible: bool = False, paths: Iterable[str] = (), urls: Iterable
 
 @dataclass(frozen=True)
 class Tool:
-    """One tool: ``fn(**arguments)``, or ``fn(ctx, **arguments)`` when it needs the server's context (its
-    settings); ``defaults`` maps argument names to context attributes whose values become the argument's
-    default (a setting such as the diff size limit)."""
+    """One tool: ``fn(**arguments)``, or ``fn(context, **arguments)`` when its first parameter is annotated
+    with the server's context type (`Fs`, `GitContext`, `Policy`…: what the tool needs to know or keep);
+    ``defaults`` maps argument names to context attributes whose values become the argument's default (a
+    setting such as the diff size limit)."""
     fn: Callable[..., Any]
     annotations: ToolAnnotations
     meta: dict[str, Any]
@@ -40,23 +41,37 @@ class Tool:
 
 
 def register(server: MCPServer, context: Any, tools: Iterable[Tool]) -> None:
+    """Add every tool to ``server`` as the MCP tool ``fn.__name__``, its input schema the function's
+    signature without the context."""
     for tool in tools:
         server.add_tool(bind(tool.fn, context, {k: getattr(context, v) for k, v in tool.defaults.items()}),
                         title=tool.title, annotations=tool.annotations, meta=tool.meta)
 
 
 def bind(fn: Callable[..., Any], context: Any, defaults: Mapping[str, Any]) -> Callable[..., Any]:
-    """``fn`` with its first parameter (the context, named ``ctx``) filled in: the MCP schema comes from the
-    rest. A function without a ``ctx`` parameter is its own tool."""
+    """``fn`` as an MCP tool: its first parameter filled in with ``context`` when that parameter is annotated
+    with the context's type (the MCP schema comes from the rest), and an `LlmosError` it raises turned into
+    a `ToolError`, so its message (not only "Error executing tool") reaches the model and the person."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from llmos.errors import LlmosError
+
     signature = inspect.signature(fn, eval_str=True)
-    if not signature.parameters or next(iter(signature.parameters)) != "ctx":
-        return fn
-    params = [p.replace(default=defaults[p.name]) if p.name in defaults else p
-              for p in list(signature.parameters.values())[1:]]
+    params = list(signature.parameters.values())
+    takes_context = bool(params) and isinstance(params[0].annotation, type) and isinstance(context,
+                                                                                         params[0].annotation)
+    if takes_context:
+        params = [p.replace(default=defaults[p.name]) if p.name in defaults else p for p in params[1:]]
+    elif defaults:
+        raise TypeError(f"{fn.__name__} takes no context, so it cannot take defaults from it")
+    given = (context,) if takes_context else ()
 
     @functools.wraps(fn)
     def tool(**arguments: Any) -> Any:
-        return fn(context, **arguments)
+        try:
+            return fn(*given, **arguments)
+        except LlmosError as exc:
+            raise ToolError(str(exc)) from exc
 
     tool.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     # Resolved annotations without the context's, so the SDK's own introspection sees what the schema says.

@@ -11,7 +11,6 @@ XDG trash. A line that is torn, not JSON, or the wrong shape is reported (file:l
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import time
@@ -21,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmos import paths
+from llmos import jsonl, paths
+from llmos.damaged import why_unwritable
 from llmos.errors import LlmosError
 
 ACTIONS = ("trash", "overwrite", "move", "create", "mkdir", "delete_permanently")
@@ -80,8 +80,11 @@ class UndoJournal:
         """Journal ``action`` before doing it (fsynced), so a crash during it is found and finished by undo."""
         entry = Entry(uuid.uuid4().hex[:12], time.time(), action, summary, {**data, "started": time.time()},
                       state="pending")
-        self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary, "data": entry.data,
-                      "state": "pending"})
+        try:
+            self._append({"id": entry.id, "ts": entry.ts, "action": action, "summary": summary,
+                          "data": entry.data, "state": "pending"})
+        except UndoError as exc:  # write-ahead: no journal line, no change
+            raise UndoError(f"{exc}; nothing was changed") from exc
         return entry
 
     def complete(self, entry: Entry) -> None:
@@ -109,53 +112,42 @@ class UndoJournal:
     def backup(self, path: Path) -> Path:
         """A copy of ``path`` (content and metadata) to restore on undo."""
         target = self.backups / uuid.uuid4().hex[:12] / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir() and not path.is_symlink():
-            shutil.copytree(path, target, symlinks=True)
-        else:
-            shutil.copy2(path, target, follow_symlinks=False)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, target, symlinks=True)
+            else:
+                shutil.copy2(path, target, follow_symlinks=False)
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
+                raise
+            raise UndoError(f"cannot keep a backup of {path} in {self.backups}: {why_unwritable(target, exc)}; "
+                            "nothing was changed") from exc
         return target
 
     def _append(self, record: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with open(self.file, "ab+") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell():  # a crash may have torn the last line: never glue a record onto it
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    line = b"\n" + line
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        # fsynced: this line is what gets a file back after a crash of the machine, not only of llmos
+        try:
+            jsonl.append(self.file, record, durable=True)
+        except OSError as exc:
+            raise UndoError(f"cannot write the undo journal {self.file}: {why_unwritable(self.file, exc)}") from exc
 
     # ---- reading ---------------------------------------------------------------------------------------
 
     def entries(self) -> list[Entry]:
         """Oldest first. Malformed lines are skipped and described in ``self.problems``."""
         self.problems = []
-        if not self.file.exists():
-            return []
         found: dict[str, Entry] = {}
         try:
-            text = self.file.read_bytes().decode("utf-8", errors="replace")
+            for line in jsonl.lines(self.file):
+                problem = line.problem or self._apply(line.record or {}, found)
+                if problem:
+                    self.problems.append(f"{self.file}:{line.number}: {problem}; skipped")
         except OSError as exc:
             raise UndoError(f"cannot read the undo journal {self.file}: {exc.strerror or exc}") from exc
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            problem = self._apply(line, found)
-            if problem:
-                self.problems.append(f"{self.file}:{number}: {problem}; skipped")
         return list(found.values())
 
-    def _apply(self, line: str, found: dict[str, Entry]) -> str | None:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            return "not a complete JSON line (a crash while writing?)"
-        if not isinstance(record, dict):
-            return "not a journal record (expected a JSON object)"
+    def _apply(self, record: dict[str, Any], found: dict[str, Entry]) -> str | None:
         for key, state in (("undo_of", "undone"), ("skip_of", "skipped"), ("fail_of", "failed"), ("done", "done")):
             if key in record:
                 return _mark(record, key, state, found)

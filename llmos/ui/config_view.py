@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmos.config import Config, Origin
+
+if TYPE_CHECKING:
+    from llmos.terminal import Terminal
 
 MASK = "****"
 # Secrets are recognised by the key that holds them, never by a word inside a longer key: max_tokens and
@@ -84,15 +86,13 @@ def as_json(config: Config) -> dict[str, Any]:
             for r in rows(config)}
 
 
-def print_config(config: Config, json_output: bool) -> None:
+def print_config(terminal: Terminal, config: Config, json_output: bool) -> None:
     if json_output:
-        json.dump(as_json(config), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        terminal.write(json.dumps(as_json(config), indent=2, ensure_ascii=False) + "\n")
         return
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(soft_wrap=True, highlight=False)
+    console = terminal.console
     table = rows(config)
     width = max((len(r.key) for r in table), default=0)
     for r in table:
@@ -102,9 +102,9 @@ def print_config(config: Config, json_output: bool) -> None:
         line.append(_describe(r.origin))
         for old in r.overridden:  # what this value replaced, dimmed
             line.append(f"  over {_describe(old)}", style="dim")
-        console.print(line)
+        console.print(line, soft_wrap=True)  # a long value stays one line, as a file's would
     for warning in config.warnings:
-        console.print(Text.assemble(("warning: ", "yellow"), warning))
+        console.print(Text.assemble(("warning: ", "yellow"), warning), soft_wrap=True)
 
 
 def _describe(origin: Origin) -> str:

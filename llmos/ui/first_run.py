@@ -11,9 +11,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from llmos.errors import ExitStatus, NoProviderAvailable
+
+if TYPE_CHECKING:
+    from llmos.terminal import Terminal
 
 
 @dataclass(frozen=True)
@@ -78,29 +81,34 @@ def _ask_once(question: str, read: Callable[[str], str]) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def download(offer: Offer, then: str = "run your request again") -> int:
+def download(offer: Offer, terminal: Terminal, then: str = "run your request again") -> int:
+    """Pull the offered model with a progress bar on the terminal's stderr Console."""
     from llmos.models.pull import pull
     from llmos.paths import display
     from llmos.ui.models_view import GgufProgress
 
-    with GgufProgress() as bar:
+    with GgufProgress(terminal.err_console) as bar:
         result = pull(offer.model, progress=bar)
-    print(f"llmos: {offer.model} is installed at {display(result.path)}; {then}.", file=sys.stderr)
+    terminal.notice(f"llmos: {offer.model} is installed at {display(result.path)}; {then}.")
     return ExitStatus.NO_PROVIDER  # this request was not answered
 
 
 def after_no_provider(exc: NoProviderAvailable, *, interactive: bool | None = None, err: TextIO | None = None,
                       read: Callable[[str], str] = input) -> int:
     """What `llmos run` does when no provider could answer: the error, then the first-run offer when no local
-    model exists. Returns the exit status (3 unless something else failed)."""
-    err = err or sys.stderr
+    model exists. Returns the exit status (3 unless something else failed). ``err`` is the terminal's
+    stderr; the download's progress bar goes to that terminal's Console."""
+    from llmos.terminal import current
+
+    terminal = current()
+    err = err or terminal.stderr
     offer = first_run_offer()
     if offer is None:
         raise exc
     print(f"llmos: {exc}", file=err)
     print(f"llmos: {offer.describe()}", file=err)
     if interactive is None:
-        interactive = sys.stdin.isatty() and err.isatty()
+        interactive = terminal.interactive
     if not interactive:
         print(f"llmos: to install it, run:\n  {offer.command}", file=err)
         return ExitStatus.NO_PROVIDER
@@ -109,7 +117,7 @@ def after_no_provider(exc: NoProviderAvailable, *, interactive: bool | None = No
               file=err)
         return ExitStatus.NO_PROVIDER
     if _ask_once(f"Download {offer.model} now? [y/N] ", read):
-        return download(offer)
+        return download(offer, terminal)
     print(f"llmos: not downloaded. Later: {offer.command}", file=err)
     return ExitStatus.NO_PROVIDER
 
@@ -123,7 +131,7 @@ def only_local_providers(config: Any) -> bool:
     return all(p.type in LOCAL_PROVIDER_TYPES for p in config.providers().values() if p.enabled)
 
 
-async def offer_in_shell(console: Any, config: Any, offline: bool) -> None:
+async def offer_in_shell(terminal: Terminal, config: Any, offline: bool) -> None:
     """The shell's version, after its banner: the same offer, asked once above the prompt (default no), when
     the first provider is unreachable and no other kind of provider is configured."""
     if not (offline and only_local_providers(config)):
@@ -134,8 +142,8 @@ async def offer_in_shell(console: Any, config: Any, offline: bool) -> None:
     if offer is None:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or not offer.enough_space:
-        console.print(f"{offer.describe()} To install it: {offer.command}", style="yellow", markup=False,
-                      highlight=False)
+        terminal.console.print(f"{offer.describe()} To install it: {offer.command}", style="yellow",
+                               markup=False, highlight=False)
         return
     from prompt_toolkit.application import run_in_terminal
 
@@ -162,7 +170,7 @@ async def offer_in_shell(console: Any, config: Any, offline: bool) -> None:
             say(f"Not downloaded. Later: {offer.command}")
             return
         try:
-            download(offer, then="the local engine can use it")
+            download(offer, terminal, then="the local engine can use it")
         except LlmosError as exc:  # a failed download must not stop the shell
             say(f"llmos: {exc}")
 

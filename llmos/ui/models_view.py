@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +13,9 @@ from llmos.paths import display
 from llmos.picker.choose import Choice, Fit, verdict
 from llmos.picker.estimate import GIB, Estimate
 from llmos.picker.inventory import Survey
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _gib(n: int) -> str:
@@ -30,9 +32,8 @@ def _verdict(fit_or_estimate: Fit | Estimate) -> Text:
     return Text(verdict(e), style=style)
 
 
-def print_machine(survey: Survey, choice: Choice | None = None, console: Console | None = None) -> None:
+def print_machine(console: Console, survey: Survey, choice: Choice | None = None) -> None:
     """GPUs with total/free VRAM and driver, what Ollama has loaded, and the picker's choice."""
-    console = console or Console()
     m = survey.machine
     table = Table(title="GPU", title_justify="left", header_style="bold")
     for name in ("#", "name", "total", "free", "driver", "via"):
@@ -72,9 +73,8 @@ def _short_verdict(e: Estimate) -> Text:
     return Text("CPU only" if e.has_gpu else "too big", style="red")
 
 
-def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
-    console = Console()
-    print_machine(survey, choice, console)
+def print_models(console: Console, survey: Survey, fits: list[Fit], choice: Choice) -> None:
+    print_machine(console, survey, choice)
     table = Table(title="Models (● installed; partial: layers on GPU, ≈ times slower)", title_justify="left",
                   header_style="bold", box=None, pad_edge=False)
     for column in ("model", "size", "quant", "max ctx", "tools", "needs @ ctx", "here"):
@@ -92,8 +92,7 @@ def print_models(survey: Survey, fits: list[Fit], choice: Choice) -> None:
                   "what to pull.[/]")
 
 
-def print_fit(fit: Fit, ladder: list[Estimate], survey: Survey) -> None:
-    console = Console()
+def print_fit(console: Console, fit: Fit, ladder: list[Estimate], survey: Survey) -> None:
     s, e, a = fit.spec, fit.estimate, fit.spec.arch
     m = survey.machine
     where = ("what-if card" if m.hypothetical else "GPU") if m.gpus else "no GPU (CPU, system RAM)"
@@ -126,9 +125,8 @@ def print_fit(fit: Fit, ladder: list[Estimate], survey: Survey) -> None:
         console.print(other)
 
 
-def print_recommend(survey: Survey, recs: list[tuple[str, Choice, bool]]) -> None:
-    console = Console()
-    print_machine(survey, None, console)
+def print_recommend(console: Console, survey: Survey, recs: list[tuple[str, Choice, bool]]) -> None:
+    print_machine(console, survey, None)
     table = Table(title="Recommended", title_justify="left", header_style="bold")
     for name in ("tier", "model", "ctx", "placement", "est. memory", "installed"):
         table.add_column(name, no_wrap=True)
@@ -151,10 +149,11 @@ def print_recommend(survey: Survey, recs: list[tuple[str, Choice, bool]]) -> Non
 
 
 class PullProgress:
-    """A rich progress bar per layer of an Ollama pull (records: status, digest, total, completed)."""
+    """A rich progress bar per layer of an Ollama pull (records: status, digest, total, completed), on the
+    terminal's stderr Console."""
 
-    def __init__(self) -> None:
-        self.console = Console(stderr=True)
+    def __init__(self, console: Console) -> None:
+        self.console = console
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                                  TransferSpeedColumn(), TimeRemainingColumn(), console=self.console)
         self.tasks: dict[str, Any] = {}
@@ -181,9 +180,8 @@ class PullProgress:
         self.last_status = status
 
 
-def print_gguf(view: GgufOverview, console: Console | None = None) -> None:
+def print_gguf(console: Console, view: GgufOverview) -> None:
     """The GGUF files on disk (used in place by the embedded engine) and what the engine would run."""
-    console = console or Console()
     if view.local:
         table = Table(title="GGUF files on disk (used where they are)", title_justify="left", header_style="bold",
                       box=None, pad_edge=False)
@@ -210,10 +208,10 @@ def print_gguf(view: GgufOverview, console: Console | None = None) -> None:
 
 
 class GgufProgress:
-    """A rich progress bar for a GGUF download (llmos.models.pull.Progress)."""
+    """A rich progress bar for a GGUF download (llmos.models.pull.Progress), on the terminal's stderr Console."""
 
-    def __init__(self) -> None:
-        self.console = Console(stderr=True)
+    def __init__(self, console: Console) -> None:
+        self.console = console
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                                  TransferSpeedColumn(), TimeRemainingColumn(), console=self.console)
         self.task: Any = None

@@ -9,7 +9,6 @@ from typing import Any
 from rich.table import Table
 
 from llmos.agent.host import ToolInfo
-from llmos.terminal import current
 
 
 def _kind(t: ToolInfo) -> str:
@@ -20,8 +19,7 @@ def _kind(t: ToolInfo) -> str:
     return "changes"
 
 
-def print_tools(tools: list[ToolInfo], down: dict[str, str], console: Any = None) -> None:
-    console = console or current().console
+def print_tools(console: Any, tools: list[ToolInfo], down: dict[str, str]) -> None:
     table = Table(header_style="bold")
     for column in ("tool", "server", "kind", "description"):
         table.add_column(column, overflow="fold")
@@ -32,8 +30,7 @@ def print_tools(tools: list[ToolInfo], down: dict[str, str], console: Any = None
         console.print(f"[red]✘ {name}[/]: {reason}")
 
 
-def print_audit(records: list[dict[str, Any]], console: Any = None) -> None:
-    console = console or current().console
+def print_audit(console: Any, records: list[dict[str, Any]]) -> None:
     if not records:
         console.print("No tool calls recorded yet.")
         return

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from llmos.servers.undo import Entry
+
+if TYPE_CHECKING:
+    from llmos.terminal import Terminal
 
 _STATES = {"pending": "interrupted — llmos undo finishes it", "failed": "failed", "skipped": "cannot undo",
            "undone": "undone"}
@@ -21,18 +24,16 @@ def state_of(entry: Entry) -> str:
     return "can undo" if entry.reversible else "permanent"
 
 
-def print_journal(entries: list[Entry], json_output: bool) -> None:
+def print_journal(terminal: Terminal, entries: list[Entry], json_output: bool) -> None:
     if json_output:
         rows = [{k: v for k, v in dataclasses.asdict(e).items() if k != "after"} | {"status": state_of(e)}
                 for e in entries]
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        terminal.write(json.dumps(rows, indent=2) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
+    console = terminal.console
     if not entries:
         console.print("The undo journal is empty.")
         return

@@ -7,7 +7,6 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from llmos.terminal import current
 from llmos.usage.report import UsageRow
 
 _BAR_WIDTH = 12
@@ -25,8 +24,7 @@ def _secs(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def print_usage(rows: list[UsageRow], since: str, console: Any = None) -> None:
-    console = console or current().console
+def print_usage(console: Any, rows: list[UsageRow], since: str) -> None:
     if not rows:
         console.print(f"No requests in the last {since}.")
         return

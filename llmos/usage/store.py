@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmos.damaged import not_a_regular_file, set_aside
+from llmos.damaged import not_a_regular_file, set_aside, unsaved
 
 # Schema changes are appended here, never edited: each runs once, in order, recorded in user_version.
 _MIGRATIONS: list[str] = [
@@ -57,6 +57,7 @@ class UsageStore:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time):
         self.path = path
         self._clock = clock
+        self.unsaved = False  # a write failed and was reported
         path.parent.mkdir(parents=True, exist_ok=True)
         problem = not_a_regular_file(path)
         if problem:
@@ -117,12 +118,20 @@ class UsageStore:
                 raise
 
     def add(self, record: UsageRecord) -> None:
-        self._db.execute(
-            "INSERT INTO requests (ts, provider, model, input_tokens, output_tokens, estimated, latency_s, ttft_s,"
-            " success, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.ts or self._clock(), record.provider, record.model, record.input_tokens, record.output_tokens,
-             int(record.estimated), record.latency_s, record.ttft_s, int(record.success), record.error_kind),
-        )
+        """Record one request; when the database cannot be written (disk full, read-only), say so once and
+        go on: usage accounting never breaks a request."""
+        try:
+            self._db.execute(
+                "INSERT INTO requests (ts, provider, model, input_tokens, output_tokens, estimated, latency_s,"
+                " ttft_s, success, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.ts or self._clock(), record.provider, record.model, record.input_tokens,
+                 record.output_tokens, int(record.estimated), record.latency_s, record.ttft_s, int(record.success),
+                 record.error_kind),
+            )
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not self.unsaved:
+                self.unsaved = True
+                unsaved("usage records", self.path, exc, "`llmos usage` will not count these requests")
 
     def records(self, since: float = 0.0) -> list[UsageRecord]:
         rows = self._db.execute(

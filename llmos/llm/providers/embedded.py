@@ -81,7 +81,7 @@ def context_window(config: ProviderConfig, tier: str = "default") -> int | None:
     if config.n_ctx:
         return config.n_ctx
     from llmos.engine.backend import DEFAULT_MAX_CTX
-    from llmos.engine.gguf_header import trained_context
+    from llmos.models.gguf_header import trained_context
 
     name = configured_model(config, tier)
     try:

@@ -1,11 +1,10 @@
-"""The apps server's tools, as plain functions (the first argument, the server's settings, is bound when
-they are registered)."""
+"""The apps server's tools, as plain functions registered by the package (they need no context)."""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -18,7 +17,6 @@ from llmos.servers.common import ToolError, cap
 
 
 def list_apps(
-    settings: dict[str, Any],
     limit: Annotated[int, Field(description="most apps to return", ge=1, le=500)] = 100,
 ) -> AppList:
     """List the installed desktop applications (those shown in the app menu), sorted by name."""
@@ -27,7 +25,6 @@ def list_apps(
 
 
 def search_apps(
-    settings: dict[str, Any],
     query: Annotated[str, Field(description="part of an app's name, or a category such as Graphics")],
     limit: Annotated[int, Field(description="most apps to return", ge=1, le=100)] = 20,
 ) -> AppList:
@@ -39,7 +36,6 @@ def search_apps(
 
 
 def launch_app(
-    settings: dict[str, Any],
     app: Annotated[str, Field(description="the app's id (e.g. org.gnome.gedit.desktop) or its name")],
     target: Annotated[str | None, Field(description="a file path or URL to open in it")] = None,
 ) -> Launched:
@@ -55,7 +51,6 @@ def launch_app(
 
 
 def list_running_apps(
-    settings: dict[str, Any],
     limit: Annotated[int, Field(description="most apps to return", ge=1, le=200)] = 50,
 ) -> RunningList:
     """List the applications that have windows open on screen, with their window titles and PIDs."""
@@ -68,7 +63,6 @@ def list_running_apps(
 
 
 def close_app(
-    settings: dict[str, Any],
     app: Annotated[str, Field(description="a running app's name, id, window title, or PID")],
     force: Annotated[bool, Field(description="kill at once (SIGKILL); unsaved work is lost")] = False,
     wait_seconds: Annotated[float, Field(description="how long to wait for it to exit", ge=0, le=30)] = 5,
@@ -98,7 +92,6 @@ def close_app(
 
 
 def open_with_default(
-    settings: dict[str, Any],
     target: Annotated[str, Field(description="a file path or a URL (with its scheme, e.g. https://)")],
 ) -> Opened:
     """Open a file or URL with the desktop's default application for it (browser, viewer, editor…)."""
