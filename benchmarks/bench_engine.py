@@ -149,7 +149,7 @@ def bench_shell(args: argparse.Namespace) -> None:
     path = model_file(args.model)
     config = ProviderConfig(name="embedded", type="embedded", model=str(path), threads=args.threads, n_ctx=4096)
     provider = EmbeddedProvider("embedded", config)
-    engine = load_engine(config, path)
+    engine = load_engine(provider.plan())
     history = [Message("system", SYSTEM)]
     asks = ["what is in ~/Downloads?", "and how much disk space is left?", "read ~/todo.md", "is ~/src/app clean?",
             "delete ~/old.log", "say thanks"]

@@ -60,15 +60,21 @@ def test_a_missing_model_names_the_path_and_the_fix(tmp_path: Path) -> None:
     assert problem and "absent.gguf" in problem and "llmos models pull" in problem
     with pytest.raises(ProviderError) as err:
         asyncio.run(events_of(ChatRequest([Message("user", "hi")], model=str(missing)), config(str(missing))))
-    assert err.value.kind is ErrorKind.UNAVAILABLE and "absent.gguf" in err.value.detail
+    assert err.value.kind is ErrorKind.NOT_SET_UP and "absent.gguf" in err.value.detail
+    assert "authentication" not in str(err.value)
 
 
 def test_a_bare_name_is_looked_up_in_the_models_folder(isolated_home: Path) -> None:
     from llmos import paths
-    from llmos.llm.providers.embedded import resolve_model
 
-    assert resolve_model("qwen2.5-1.5b-instruct-q4_k_m") == paths.models_dir() / "qwen2.5-1.5b-instruct-q4_k_m.gguf"
+    provider = create_provider("embedded", config("my-model"))
+    problem = provider.missing_setup()  # not there yet: the message says where it was looked for
+    assert problem and str(paths.models_dir() / "my-model.gguf") in problem.replace("~", str(Path.home()))
     assert str(paths.models_dir()).startswith(str(isolated_home / "data"))
+    paths.models_dir().mkdir(parents=True)
+    (paths.models_dir() / "my-model.gguf").symlink_to(model_path())
+    fresh = create_provider("embedded", config("my-model"))
+    assert fresh.missing_setup() is None and fresh.plan().path == model_path().resolve()
 
 
 def test_router_uses_it_records_usage_and_knows_its_context(isolated_home: Path) -> None:
@@ -95,14 +101,19 @@ def test_context_comes_from_the_gguf_when_not_set(isolated_home: Path) -> None:
     assert router.context_window(router.provider("embedded").config) == 4096  # 8192 trained, capped
 
 
-def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Path) -> None:
+def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(isolated_home))  # no model store of the machine's own
     write_user_config(isolated_home, "providers:\n  ollama: {enabled: false}\n  claude: {enabled: false}\n"
                                      "  openai: {enabled: false}\n")
     router = Router(load_config())  # the documented default: the embedded provider with no model downloaded
 
     with pytest.raises(NoProviderAvailable) as err:
         asyncio.run(router.chat(ChatRequest([Message("user", "hi")])))
-    assert "llmos models pull" in str(err.value)
+    [attempt] = err.value.attempts
+    assert attempt.kind is ErrorKind.NOT_SET_UP
+    assert "embedded — not set up: no local model is installed: run `llmos models pull qwen2.5-" in str(err.value)
+    assert "authentication" not in str(err.value)
 
 
 def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_home: Path) -> None:
@@ -124,3 +135,19 @@ def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_ho
     after = asyncio.run(go())
     assert after.text and after.provider == "embedded"
     assert [r.error_kind for r in store.records()] == ["CANCELLED", None]
+
+
+def test_a_missing_model_file_exits_3_saying_not_set_up(isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    from tests.inprocess import llmos
+
+    monkeypatch.setenv("HOME", str(isolated_home))
+    models = isolated_home / "data" / "llm-os" / "models"  # a model is installed, just not the one configured
+    models.mkdir(parents=True)
+    (models / model_path().name).symlink_to(model_path())
+    write_user_config(isolated_home, only_embedded().replace(str(model_path()), str(tmp_path / "absent.gguf")))
+    out = llmos("run", "--no-tools", "hi")
+    assert out.returncode == 3, out.stderr
+    line = out.stderr.strip().splitlines()[0]
+    assert "embedded — not set up: no model file at" in line and "absent.gguf" in line, out.stderr
+    assert "llmos models pull" in line and "authentic" not in out.stderr and "Traceback" not in out.stderr

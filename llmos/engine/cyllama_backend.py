@@ -71,6 +71,11 @@ class CyllamaBackend(Backend):
     def trained_context(self) -> int:
         return int(self._model.n_ctx_train)
 
+    @property
+    def n_threads(self) -> int:
+        value = self._ctx.n_threads  # a method in cyllama 0.2, maybe a property later
+        return int(value() if callable(value) else value)
+
     def metadata(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._model.metadata().items()}
 
