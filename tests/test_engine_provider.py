@@ -151,3 +151,55 @@ def test_a_missing_model_file_exits_3_saying_not_set_up(isolated_home: Path, mon
     line = out.stderr.strip().splitlines()[0]
     assert "embedded — not set up: no model file at" in line and "absent.gguf" in line, out.stderr
     assert "llmos models pull" in line and "authentic" not in out.stderr and "Traceback" not in out.stderr
+
+
+def long_prompt(words: str, tokens: int = 1000) -> list[Message]:
+    """A request whose prompt is about ``tokens`` long (SmolLM2's tokenizer: ~1.3 tokens a word here)."""
+    return [Message("user", (words + " ") * (tokens // (len(words.split()) + 1)) + "\nSay ok.")]
+
+
+def test_a_slow_prompt_read_is_not_a_first_byte_timeout() -> None:
+    """The prompt is read in chunks, each a sign of life: the deadline that counts is silence between chunks
+    (idle_timeout), not the whole read, which on a busy CPU can take minutes for a long prompt."""
+    import time
+
+    from llmos.engine.engine import PROGRESS_CHUNK, Generation
+    from llmos.llm.providers.base import drain
+    from llmos.llm.providers.embedded import load_engine
+
+    base = create_provider("embedded", config())
+    engine = load_engine(base.plan())
+    read_at: list[float] = []
+    warm = engine.tokenize("<|im_start|>user\n" + long_prompt("the grey cat sat on a warm mat")[0].content)
+    start = time.monotonic()
+    engine.generate(Generation(warm, max_tokens=1, on_progress=lambda _n: read_at.append(time.monotonic())))
+    chunk = max(b - a for a, b in zip([start, *read_at], read_at, strict=False))
+    whole = read_at[-1] - start
+    # Allow 4 chunks of silence: the whole prompt takes about twice that, so a first-byte deadline this long
+    # (what llmos had) would fail the request below.
+    limit = max(4 * chunk, 0.5)
+    assert len(read_at) >= 7 and whole > 1.5 * limit, (chunk, whole)
+    provider = create_provider("embedded", config(timeout=limit, idle_timeout=limit, total_timeout=600))
+    request = ChatRequest(long_prompt("a red fox ran past the old barn"), max_tokens=4)  # nothing reused
+    events: list = []
+    begun = time.monotonic()
+    asyncio.run(drain(provider, request, events.append))
+    first_text = next((i for i, e in enumerate(events) if isinstance(e, TextDelta) and e.text), None)
+    signs = [e for e in events[:first_text] if isinstance(e, TextDelta) and not e.text]
+    done = events[-1]
+    assert isinstance(done, Done) and done.usage.input_tokens >= 7 * PROGRESS_CHUNK
+    assert len(signs) >= done.usage.input_tokens // PROGRESS_CHUNK  # one per chunk read (and one at load)
+    assert time.monotonic() - begun > limit  # it took longer than the first-byte limit, and still answered
+
+
+def test_an_engine_silent_past_idle_timeout_is_a_timeout_naming_it() -> None:
+    from llmos.llm.providers.base import drain
+
+    asyncio.run(events_of(ChatRequest([Message("user", "hi")], max_tokens=1)))  # the engine is loaded
+    provider = create_provider("embedded", config(timeout=60, idle_timeout=0.02, total_timeout=600))
+    request = ChatRequest(long_prompt("seven blue birds sang in the tall tree", 600), max_tokens=4)
+    with pytest.raises(ProviderError) as err:
+        asyncio.run(drain(provider, request, lambda _e: None))  # a chunk of 128 tokens takes longer than 20 ms
+    assert err.value.kind is ErrorKind.TIMEOUT and "idle_timeout" in err.value.detail
+    after = asyncio.run(events_of(ChatRequest([Message("user", "Say yes.")], max_tokens=4)))
+    assert isinstance(after[-1], Done)  # the engine was stopped and serves again
