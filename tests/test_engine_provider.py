@@ -203,3 +203,15 @@ def test_an_engine_silent_past_idle_timeout_is_a_timeout_naming_it() -> None:
     assert err.value.kind is ErrorKind.TIMEOUT and "idle_timeout" in err.value.detail
     after = asyncio.run(events_of(ChatRequest([Message("user", "Say yes.")], max_tokens=4)))
     assert isinstance(after[-1], Done)  # the engine was stopped and serves again
+
+
+def test_the_engines_deadlines_are_its_own_and_configurable(isolated_home: Path) -> None:
+    from llmos.llm.providers.base import deadlines
+
+    write_user_config(isolated_home, "performance: {timeout: 30}\n")  # the guide's value, meant for HTTP APIs
+    embedded = load_config().providers()["embedded"]
+    limits = deadlines(embedded, stream=True)
+    assert (limits.first_byte, limits.idle, limits.total) == (120, 60, 1800)
+    write_user_config(isolated_home, "providers:\n  embedded: {idle_timeout: 5, total_timeout: 90}\n")
+    limits = deadlines(load_config().providers()["embedded"], stream=True)
+    assert (limits.first_byte, limits.idle, limits.total) == (90, 5, 90)  # no limit beyond the whole answer's
