@@ -102,3 +102,14 @@ def test_a_catalog_name_finds_its_file(models_folder: Path) -> None:
     router = Router(load_config())
     plan = router.engine_plan(router.provider("embedded").config)
     assert plan.path == QWEN.resolve() and plan.n_ctx == 4096
+
+
+def test_gpu_layers_the_binding_cannot_offload_are_not_promised(models_folder: Path) -> None:
+    from cyllama.llama import llama_cpp
+
+    assert not llama_cpp.llama_supports_gpu_offload()  # this machine's wheel: CPU only
+    write_user_config(models_folder.parents[2], ONLY_EMBEDDED + f"  embedded: {{model: {model_path()}, threads: 1,"
+                      " gpu_layers: 10}\n")
+    router = Router(load_config())
+    plan = router.engine_plan(router.provider("embedded").config)
+    assert (plan.gpu_layers, plan.device) == (0, "cpu") and plan.banner().endswith("· CPU · 1 thread")

@@ -32,6 +32,11 @@ def _llama() -> Any:
     return llama_cpp
 
 
+def gpu_offload() -> bool:
+    """Whether this build of the binding can put layers on a GPU (the Linux and Windows wheels cannot)."""
+    return bool(_llama().llama_supports_gpu_offload())
+
+
 class _CySampler(Sampler):
     def __init__(self, chain: Any, ctx: Any):
         self._chain, self._ctx = chain, ctx

@@ -48,7 +48,21 @@ def size_engine(config: ProviderConfig, picker_config: Any = None, model: str | 
 
     choice = engine_choice(picker_config, model=model or configured_model(config), n_ctx=config.n_ctx,
                            threads=config.threads)
-    return choice if config.gpu_layers is None else choice.with_gpu_layers(config.gpu_layers)
+    if config.gpu_layers is not None:
+        choice = choice.with_gpu_layers(config.gpu_layers)
+    if choice.gpu_layers and not _binding_offloads():
+        choice = choice.with_gpu_layers(0)  # a CPU-only build: the banner must not promise the GPU
+    return choice
+
+
+def _binding_offloads() -> bool:
+    from llmos.engine.backend import EngineError
+    from llmos.engine.cyllama_backend import gpu_offload
+
+    try:
+        return gpu_offload()
+    except EngineError:  # no binding at all: loading will say so
+        return True
 
 
 def not_installed(provider: str, choice: EngineChoice, pin: str | None) -> str:
