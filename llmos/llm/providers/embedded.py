@@ -179,6 +179,10 @@ class EmbeddedProvider(Provider):
             yield TextDelta(text[len(shown):])  # a native answer is known only at the end
         for call in calls:
             yield ToolCallEvent(call)
+        stats = job.stats
+        log.debug("engine: %d prompt tokens, %d reused%s, %d evaluated, %d written in %.2f s", stats.prompt_tokens,
+                  stats.reused_tokens, f" (restored from {stats.restored_from})" if stats.restored_from else "",
+                  stats.evaluated_tokens, stats.output_tokens, stats.seconds)
         finish = "tool_calls" if calls else job.stats.finish_reason
         yield Done(Usage(job.stats.prompt_tokens, job.stats.output_tokens), finish)
 
