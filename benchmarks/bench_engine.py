@@ -114,13 +114,33 @@ def _home(model: Path, threads: int, work: Path) -> dict[str, str]:
     return env
 
 
+def _stable_prompt(home: Path) -> Path:
+    """The built-in system prompt with the date where it has the minute (what branch fitmodel does to the
+    built-in one): the system-and-tools prefix is then the same for every run of the day."""
+    text = (ROOT / "llmos" / "data" / "system-prompt.md").read_text(encoding="utf-8")
+    path = home / "system-prompt.md"
+    path.write_text(text.replace("{now}", time.strftime("%A %Y-%m-%d")), encoding="utf-8")
+    return path
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def bench_oneshot(args: argparse.Namespace) -> None:
     """Wall time of `llmos run "list the files in this folder"` from start to exit."""
     work = Path(tempfile.mkdtemp(prefix="llmos-work-"))
     for name in ("notes.txt", "budget.csv", "photo.jpg"):
         (work / name).write_text("x\n")
     env = _home(model_file(args.model), args.threads, work)
+    env["LLMOS_DEBUG"] = "1"  # the provider logs each generation's reused / evaluated tokens
+    if args.stable_prompt:
+        config = Path(env["XDG_CONFIG_HOME"]) / "llm-os" / "llm.yaml"
+        prompt = _stable_prompt(Path(env["XDG_CONFIG_HOME"]))
+        config.write_text(config.read_text().replace("agent:\n", f"agent:\n  system_prompt: {prompt}\n"))
     cache = Path(env["XDG_CACHE_HOME"]) / "llm-os" / "engine"
+    prompt_kind = "date-only system prompt" if args.stable_prompt else "built-in system prompt (Now: HH:MM)"
+    print(f"one-shot, {args.model}, {args.threads} thread(s), {prompt_kind}; {_load()}", file=sys.stderr)
     for label, keep_prefix in (("no saved prefix", False), ("saved prefix", True)):
         times = []
         for _ in range(args.runs):
@@ -131,9 +151,11 @@ def bench_oneshot(args: argparse.Namespace) -> None:
                                  cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)
             calls = json.loads(out.stdout)["tool_calls"] if out.returncode == 0 else out.stderr[-200:]
-            print(f"  {label}: {times[-1]:.2f} s, rc {out.returncode}, {calls}", file=sys.stderr)
-        print(f"| one-shot tool request, {args.model}, {label} | {statistics.median(times):.2f} s | "
-              f"{max(times):.2f} s |")
+            engine = [line.split("engine: ", 1)[1] for line in out.stderr.splitlines() if "engine: " in line]
+            print(f"  {label}: {times[-1]:.2f} s, rc {out.returncode}, {calls}; {engine}; {_load()}",
+                  file=sys.stderr)
+        print(f"| one-shot tool request, {args.model}, {args.threads} thread(s), {prompt_kind}, {label} | "
+              f"{statistics.median(times):.2f} s | {max(times):.2f} s |")
 
 
 def bench_shell(args: argparse.Namespace) -> None:
@@ -149,7 +171,7 @@ def bench_shell(args: argparse.Namespace) -> None:
     path = model_file(args.model)
     config = ProviderConfig(name="embedded", type="embedded", model=str(path), threads=args.threads, n_ctx=4096)
     provider = EmbeddedProvider("embedded", config)
-    engine = load_engine(config, path)
+    engine = load_engine(provider.plan())
     history = [Message("system", SYSTEM)]
     asks = ["what is in ~/Downloads?", "and how much disk space is left?", "read ~/todo.md", "is ~/src/app clean?",
             "delete ~/old.log", "say thanks"]
@@ -200,6 +222,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--modes", default="tagged,json,native")
+    parser.add_argument("--stable-prompt", action="store_true",
+                        help="oneshot: the system prompt with the date, not the minute (a reusable prefix)")
     args = parser.parse_args()
     {"toolcalls": bench_toolcalls, "oneshot": bench_oneshot, "shell": bench_shell, "install": bench_install}[
         args.what](args)

@@ -36,6 +36,7 @@ class ErrorKind(enum.StrEnum):
     AUTH_FAILED = "authentication failed"
     BAD_REQUEST = "bad request"
     TIMEOUT = "timed out"
+    NOT_SET_UP = "not set up"  # never tried: no API key, no model file (the detail says what to do)
 
     @property
     def retryable(self) -> bool:
@@ -55,6 +56,7 @@ _HINTS = {
     ErrorKind.AUTH_FAILED: "check the API key.",
     ErrorKind.BAD_REQUEST: "the provider rejected the request.",
     ErrorKind.TIMEOUT: "the provider took too long to answer.",
+    ErrorKind.NOT_SET_UP: "it needs setting up first (a key or a model).",
 }
 
 

@@ -37,9 +37,11 @@ class Options:
     continue_session: str | None = None  # None: a new conversation; "": the newest; else an id prefix
     stream: bool = True
     json: bool = False
+    verbose: bool = False  # say what the router decided (preferences.verbose_output)
 
     def flags(self) -> dict[str, Any]:
-        return {"router.default_provider": self.provider, "router.model": self.model}
+        return {"router.default_provider": self.provider, "router.model": self.model,
+                "preferences.verbose_output": True if self.verbose else None}
 
 
 def configure_logging(debug: bool) -> None:

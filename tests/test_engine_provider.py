@@ -60,15 +60,21 @@ def test_a_missing_model_names_the_path_and_the_fix(tmp_path: Path) -> None:
     assert problem and "absent.gguf" in problem and "llmos models pull" in problem
     with pytest.raises(ProviderError) as err:
         asyncio.run(events_of(ChatRequest([Message("user", "hi")], model=str(missing)), config(str(missing))))
-    assert err.value.kind is ErrorKind.UNAVAILABLE and "absent.gguf" in err.value.detail
+    assert err.value.kind is ErrorKind.NOT_SET_UP and "absent.gguf" in err.value.detail
+    assert "authentication" not in str(err.value)
 
 
 def test_a_bare_name_is_looked_up_in_the_models_folder(isolated_home: Path) -> None:
     from llmos import paths
-    from llmos.llm.providers.embedded import resolve_model
 
-    assert resolve_model("qwen2.5-1.5b-instruct-q4_k_m") == paths.models_dir() / "qwen2.5-1.5b-instruct-q4_k_m.gguf"
+    provider = create_provider("embedded", config("my-model"))
+    problem = provider.missing_setup()  # not there yet: the message says where it was looked for
+    assert problem and str(paths.models_dir() / "my-model.gguf") in problem.replace("~", str(Path.home()))
     assert str(paths.models_dir()).startswith(str(isolated_home / "data"))
+    paths.models_dir().mkdir(parents=True)
+    (paths.models_dir() / "my-model.gguf").symlink_to(model_path())
+    fresh = create_provider("embedded", config("my-model"))
+    assert fresh.missing_setup() is None and fresh.plan().path == model_path().resolve()
 
 
 def test_router_uses_it_records_usage_and_knows_its_context(isolated_home: Path) -> None:
@@ -95,14 +101,19 @@ def test_context_comes_from_the_gguf_when_not_set(isolated_home: Path) -> None:
     assert router.context_window(router.provider("embedded").config) == 4096  # 8192 trained, capped
 
 
-def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Path) -> None:
+def test_no_model_anywhere_is_reported_with_the_command_to_run(isolated_home: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(isolated_home))  # no model store of the machine's own
     write_user_config(isolated_home, "providers:\n  ollama: {enabled: false}\n  claude: {enabled: false}\n"
                                      "  openai: {enabled: false}\n")
     router = Router(load_config())  # the documented default: the embedded provider with no model downloaded
 
     with pytest.raises(NoProviderAvailable) as err:
         asyncio.run(router.chat(ChatRequest([Message("user", "hi")])))
-    assert "llmos models pull" in str(err.value)
+    [attempt] = err.value.attempts
+    assert attempt.kind is ErrorKind.NOT_SET_UP
+    assert "embedded — not set up: no local model is installed: run `llmos models pull qwen2.5-" in str(err.value)
+    assert "authentication" not in str(err.value)
 
 
 def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_home: Path) -> None:
@@ -111,3 +122,83 @@ def test_cancelling_the_request_stops_the_engine_and_it_serves_again(isolated_ho
     after = cancel_mid_answer_then_ask_again(Router(load_config(), store), first_text_within_s=120)
     assert after.text and after.provider == "embedded"
     assert [r.error_kind for r in store.records()] == ["CANCELLED", None]
+
+
+def test_a_missing_model_file_exits_3_saying_not_set_up(isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    from tests.inprocess import llmos
+
+    monkeypatch.setenv("HOME", str(isolated_home))
+    models = isolated_home / "data" / "llm-os" / "models"  # a model is installed, just not the one configured
+    models.mkdir(parents=True)
+    (models / model_path().name).symlink_to(model_path())
+    write_user_config(isolated_home, only_embedded().replace(str(model_path()), str(tmp_path / "absent.gguf")))
+    out = llmos("run", "--no-tools", "hi")
+    assert out.returncode == 3, out.stderr
+    line = out.stderr.strip().splitlines()[0]
+    assert "embedded — not set up: no model file at" in line and "absent.gguf" in line, out.stderr
+    assert "llmos models pull" in line and "authentic" not in out.stderr and "Traceback" not in out.stderr
+
+
+def long_prompt(words: str, tokens: int = 1000) -> list[Message]:
+    """A request whose prompt is about ``tokens`` long (SmolLM2's tokenizer: ~1.3 tokens a word here)."""
+    return [Message("user", (words + " ") * (tokens // (len(words.split()) + 1)) + "\nSay ok.")]
+
+
+def test_a_slow_prompt_read_is_not_a_first_byte_timeout() -> None:
+    """The prompt is read in chunks, each a sign of life: the deadline that counts is silence between chunks
+    (idle_timeout), not the whole read, which on a busy CPU can take minutes for a long prompt."""
+    import time
+
+    from llmos.engine.engine import PROGRESS_CHUNK, Generation
+    from llmos.llm.providers.base import drain
+    from llmos.llm.providers.embedded import load_engine
+
+    base = create_provider("embedded", config())
+    engine = load_engine(base.plan())
+    read_at: list[float] = []
+    warm = engine.tokenize("<|im_start|>user\n" + long_prompt("the grey cat sat on a warm mat")[0].content)
+    start = time.monotonic()
+    engine.generate(Generation(warm, max_tokens=1, on_progress=lambda _n: read_at.append(time.monotonic())))
+    chunk = max(b - a for a, b in zip([start, *read_at], read_at, strict=False))
+    whole = read_at[-1] - start
+    # Allow 4 chunks of silence: the whole prompt takes about twice that, so a first-byte deadline this long
+    # (what llmos had) would fail the request below.
+    limit = max(4 * chunk, 0.5)
+    assert len(read_at) >= 7 and whole > 1.5 * limit, (chunk, whole)
+    provider = create_provider("embedded", config(timeout=limit, idle_timeout=limit, total_timeout=600))
+    request = ChatRequest(long_prompt("a red fox ran past the old barn"), max_tokens=4)  # nothing reused
+    events: list = []
+    begun = time.monotonic()
+    asyncio.run(drain(provider, request, events.append))
+    first_text = next((i for i, e in enumerate(events) if isinstance(e, TextDelta) and e.text), None)
+    signs = [e for e in events[:first_text] if isinstance(e, TextDelta) and not e.text]
+    done = events[-1]
+    assert isinstance(done, Done) and done.usage.input_tokens >= 7 * PROGRESS_CHUNK
+    assert len(signs) >= done.usage.input_tokens // PROGRESS_CHUNK  # one per chunk read (and one at load)
+    assert time.monotonic() - begun > limit  # it took longer than the first-byte limit, and still answered
+
+
+def test_an_engine_silent_past_idle_timeout_is_a_timeout_naming_it() -> None:
+    from llmos.llm.providers.base import drain
+
+    asyncio.run(events_of(ChatRequest([Message("user", "hi")], max_tokens=1)))  # the engine is loaded
+    provider = create_provider("embedded", config(timeout=60, idle_timeout=0.02, total_timeout=600))
+    request = ChatRequest(long_prompt("seven blue birds sang in the tall tree", 600), max_tokens=4)
+    with pytest.raises(ProviderError) as err:
+        asyncio.run(drain(provider, request, lambda _e: None))  # a chunk of 128 tokens takes longer than 20 ms
+    assert err.value.kind is ErrorKind.TIMEOUT and "idle_timeout" in err.value.detail
+    after = asyncio.run(events_of(ChatRequest([Message("user", "Say yes.")], max_tokens=4)))
+    assert isinstance(after[-1], Done)  # the engine was stopped and serves again
+
+
+def test_the_engines_deadlines_are_its_own_and_configurable(isolated_home: Path) -> None:
+    from llmos.llm.providers.base import deadlines
+
+    write_user_config(isolated_home, "performance: {timeout: 30}\n")  # the guide's value, meant for HTTP APIs
+    embedded = load_config().providers()["embedded"]
+    limits = deadlines(embedded, stream=True)
+    assert (limits.first_byte, limits.idle, limits.total) == (120, 60, 1800)
+    write_user_config(isolated_home, "providers:\n  embedded: {idle_timeout: 5, total_timeout: 90}\n")
+    limits = deadlines(load_config().providers()["embedded"], stream=True)
+    assert (limits.first_byte, limits.idle, limits.total) == (90, 5, 90)  # no limit beyond the whole answer's

@@ -142,3 +142,10 @@ def test_the_catalog_matches_the_real_files_it_pins() -> None:
 def test_a_damaged_catalog_names_entry_and_key(text: str, message: str) -> None:
     with pytest.raises(catalog.CatalogError, match=re.escape(message)):
         catalog.parse(text)
+
+
+def test_gpu_layers_set_by_hand_change_the_placement() -> None:
+    choice = recommend_engine(card(4096, 3696), threads=4)
+    total = choice.total_layers
+    assert choice.with_gpu_layers(5).banner().endswith(f"· GPU 5/{total} layers · 4 threads")
+    assert choice.with_gpu_layers(0).device == "cpu" and choice.with_gpu_layers(999).gpu_layers == total

@@ -56,6 +56,7 @@ def test_off_a_terminal_exit_3_with_the_exact_command_and_nothing_downloaded(fre
     out = llmos("run", "--no-tools", "what is eating my disk?")
     assert out.returncode == 3 and "Traceback" not in out.stderr
     assert "No LLM provider could answer" in out.stderr
+    assert "embedded — not set up: no local model is installed" in out.stderr and "authentic" not in out.stderr
     assert "No local model is installed yet" in out.stderr and "free in" in out.stderr
     assert f"\n  llmos models pull {recommended()}\n" in out.stderr
     assert fresh_machine.file_requests() == [] and not models_dir().exists()

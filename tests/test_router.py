@@ -140,7 +140,7 @@ def test_nothing_reachable_explains_what_was_tried(isolated_home: Path) -> None:
         ask(Router(load_config()))
     message = str(err.value)
     assert "ollama — provider unavailable" in message
-    assert "claude — authentication failed: ANTHROPIC_API_KEY is not set" in message
+    assert "claude — not set up: ANTHROPIC_API_KEY is not set" in message
     assert "ollama serve" in message and "OPENAI_API_KEY" in message and "OpenAI-compatible" in message
 
 

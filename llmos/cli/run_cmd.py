@@ -23,6 +23,8 @@ def run(
     continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
     session: str = typer.Option(None, "--session", metavar="ID", help="Continue this saved conversation "
                                 "(an id from `llmos history`, or its start)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which provider and model answer, and why "
+                                 "(preferences.verbose_output)."),
 ) -> None:
     """Ask one question or give one instruction; llmos answers and acts.
 
@@ -43,7 +45,7 @@ def run(
         raise UsageError("nothing to ask: give a request, e.g. llmos run \"why is the sky blue?\"")
     options = Options(provider=provider, model=model, yes=yes, allow=allow or [], dry_run=dry_run,
                       continue_session=session if session else ("" if continue_ else None), stream=not no_stream,
-                      json=json_output)
+                      json=json_output, verbose=verbose)
     status = ask(text, options, tools=not no_tools, terminal=terminal)
     if status:
         raise typer.Exit(status)

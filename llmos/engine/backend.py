@@ -66,6 +66,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def trained_context(self) -> int: ...
 
+    @property
+    @abc.abstractmethod
+    def n_threads(self) -> int:
+        """The threads generation runs on, as the context was created with."""
+
     @abc.abstractmethod
     def metadata(self) -> dict[str, str]: ...
 

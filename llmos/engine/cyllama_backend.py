@@ -32,6 +32,11 @@ def _llama() -> Any:
     return llama_cpp
 
 
+def gpu_offload() -> bool:
+    """Whether this build of the binding can put layers on a GPU (the Linux and Windows wheels cannot)."""
+    return bool(_llama().llama_supports_gpu_offload())
+
+
 class _CySampler(Sampler):
     def __init__(self, chain: Any, ctx: Any):
         self._chain, self._ctx = chain, ctx
@@ -70,6 +75,11 @@ class CyllamaBackend(Backend):
     @property
     def trained_context(self) -> int:
         return int(self._model.n_ctx_train)
+
+    @property
+    def n_threads(self) -> int:
+        value = self._ctx.n_threads  # a method in cyllama 0.2, maybe a property later
+        return int(value() if callable(value) else value)
 
     def metadata(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._model.metadata().items()}

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from llmos.engine.backend import Backend, Cancelled, EngineError, LoadOptions
 
+# Prompts are read in chunks this size: each one finished is a sign of life (at ~10 tokens/s, a busy CPU's
+# speed for a 0.5B model on one thread, a chunk takes ~13 s) and a point where a cancel is seen at the latest.
+PROGRESS_CHUNK = 128
+
 
 @dataclass
 class GenerationStats:
@@ -39,6 +43,9 @@ class Generation:
     temperature: float = 0.0
     seed: int = 0
     stable_prefix: int = 0  # the first N prompt tokens are worth saving to (and restoring from) a state file
+    # Called (in the engine's thread) after each chunk of the prompt is read, with the tokens read so far: a
+    # sign of life while a long prompt is evaluated on a slow CPU, so deadlines can count silence, not wait.
+    on_progress: Callable[[int], None] | None = None
     stats: GenerationStats = field(default_factory=GenerationStats)
     output: list[int] = field(default_factory=list)  # the tokens generated
 
@@ -132,27 +139,30 @@ class Engine:
         self._truncate(keep)
         stats.reused_tokens = keep
         if store is not None and keep < job.stable_prefix < len(job.prompt):
-            self._run(job.prompt[keep:job.stable_prefix], stats)  # the stable part alone, to save it
+            self._run(job.prompt[keep:job.stable_prefix], stats, job.on_progress)  # the stable part, to save it
             store.save(self, self._evaluated)
             keep = job.stable_prefix
-        self._run(job.prompt[keep:], stats)
+        self._run(job.prompt[keep:], stats, job.on_progress)
 
     def _truncate(self, keep: int) -> None:
         if keep < len(self._evaluated):
             self.backend.forget_from(keep)
             del self._evaluated[keep:]
 
-    def _run(self, tokens: list[int], stats: GenerationStats) -> None:
-        if not tokens:
-            return
-        start = len(self._evaluated)
-        try:
-            self.backend.evaluate(tokens, start)
-        except EngineError:
-            self.backend.forget_from(start)  # a batch cut short leaves an unknown part evaluated
-            raise
-        self._evaluated += tokens
-        stats.evaluated_tokens += len(tokens)
+    def _run(self, tokens: list[int], stats: GenerationStats,
+             on_progress: Callable[[int], None] | None = None) -> None:
+        for i in range(0, len(tokens), PROGRESS_CHUNK):
+            chunk = tokens[i:i + PROGRESS_CHUNK]
+            start = len(self._evaluated)
+            try:
+                self.backend.evaluate(chunk, start)
+            except EngineError:
+                self.backend.forget_from(start)  # a batch cut short leaves an unknown part evaluated
+                raise
+            self._evaluated += chunk
+            stats.evaluated_tokens += len(chunk)
+            if on_progress is not None:
+                on_progress(stats.evaluated_tokens)
 
     # ---- answer ------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from llmos.config import Config, ProviderConfig
 from llmos.errors import ErrorKind, LlmosError, NoProviderAvailable, ProviderError, UsageError
@@ -60,7 +60,9 @@ class Router:
             known = ", ".join(self._provider_configs) or "none"
             raise UsageError(f"unknown or disabled provider {name!r} (enabled: {known})")
         if name not in self._providers:
-            self._providers[name] = create_provider(name, self._provider_configs[name])
+            created = self._providers[name] = create_provider(name, self._provider_configs[name])
+            if created.config.type == "embedded":
+                cast(Any, created).picker_config = self.config  # its picker section sizes the engine
         return self._providers[name]
 
     def order(self, task: Task, provider: str | None = None) -> list[str]:
@@ -100,8 +102,8 @@ class Router:
             config = self._provider_configs[name]
             if config.api_key_env and not config.api_key and config.type != "openai-compatible":
                 continue
-            if config.type == "embedded" and not _embedded_ready(config):
-                continue
+            if config.type == "embedded" and self.engine_plan(config, task.tier) is None:
+                continue  # no model file: the engine cannot answer
             picked = self.picked(config, task.tier)
             return config, self.config.router.model or (picked.model if picked else None) or \
                 config.model_for(task.tier) or ""
@@ -114,7 +116,10 @@ class Router:
             self.provider(config.name)
 
     def picked(self, config: ProviderConfig, tier: str) -> Any:
-        """The picker's choice for a local Ollama provider and tier, once ``prepare`` has made it."""
+        """The picker's choice for a local Ollama provider and tier, once ``prepare`` has made it; for the
+        embedded engine, its plan (llmos.picker.embedded.EngineChoice) once made."""
+        if config.type == "embedded":
+            return self.engine_plan(config, tier, look=False)
         if config.type != "ollama":
             return None
         choice = self.choices.get((tier, True)) or self.choices.get((tier, False))
@@ -125,11 +130,22 @@ class Router:
         if config.type == "ollama":
             picked = self.picked(config, tier)
             return self._num_ctx(config, picked, picked.model if picked else None)
-        if config.type == "embedded":  # the engine's n_ctx, read from the GGUF header (no model load)
-            from llmos.llm.providers.embedded import context_window
-
-            return context_window(config, tier)
+        if config.type == "embedded":  # the n_ctx the engine loads with: the picker's, or the config's
+            plan = self.engine_plan(config, tier)
+            return plan.n_ctx if plan is not None else config.n_ctx or config.context_window
         return config.context_window
+
+    def engine_plan(self, config: ProviderConfig, tier: str = "default", look: bool = True) -> Any:
+        """The embedded engine's model, n_ctx, GPU layers and threads (an EngineChoice) for ``tier``; None
+        when no model is installed. ``look=False``: only a plan already made (no disk access)."""
+        provider = cast(Any, self.provider(config.name))
+        pin = self._engine_pin(config, tier)
+        plan = provider.plan(pin) if look else provider.planned(pin)
+        return plan if plan is not None and plan.path is not None else None
+
+    def _engine_pin(self, config: ProviderConfig, tier: str) -> str | None:
+        """The GGUF a person named (--model, providers.NAME.models/model); None: the picker chooses."""
+        return self.config.router.model or config.model_for(tier) or config.model
 
     def _num_ctx(self, config: ProviderConfig, picked: Any, model: str | None) -> int:
         """A num_ctx the person set in their config wins; else the picker's for that model; else the default."""
@@ -140,9 +156,13 @@ class Router:
 
     async def prepare(self, text: str, provider: str | None = None, tools: bool = False,
                       tier: str | None = None) -> None:
-        """Let the VRAM-aware picker choose model, num_ctx and GPU layers when Ollama is to answer."""
+        """Let the VRAM-aware picker choose model, num_ctx and GPU layers when Ollama or the embedded engine
+        is to answer."""
         tier = tier or classify(text).tier
         config, _model = self.first_route(text, provider)
+        if config is not None and config.type == "embedded":
+            await asyncio.to_thread(self.engine_plan, config, tier)  # read the disk now, not mid-request
+            return
         if config is None or config.type != "ollama" or (tier, tools) in self.choices:
             return
         try:
@@ -169,9 +189,10 @@ class Router:
                       f"{_why(self.config.router, names, provider)}")
         for name in names:
             p = self.provider(name)
-            problem = p.missing_setup()
+            problem = (cast(Any, p).missing_setup(self._engine_pin(p.config, task.tier))
+                       if p.config.type == "embedded" else p.missing_setup())
             if problem:  # never tried: reported if nothing answers, not as a fallback
-                failures.append(ProviderError(name, ErrorKind.AUTH_FAILED, problem, transient=False))
+                failures.append(ProviderError(name, ErrorKind.NOT_SET_UP, problem, transient=False))
                 not_set_up.add(name)
                 self._explain(f"router: skipping {name}: {problem}")
                 continue
@@ -184,6 +205,8 @@ class Router:
                 self._note_failure(exc)
                 continue
             num_ctx = None
+            if p.config.type == "embedded" and picked is not None:
+                self._explain(f"router: {name} runs {picked.banner()}")
             if p.config.type == "ollama":  # always explicit: Ollama's own default silently truncates prompts
                 num_ctx = request.num_ctx or self._num_ctx(p.config, picked, model)
             routed = replace(request, model=model, num_ctx=num_ctx)
@@ -287,12 +310,6 @@ class Router:
     async def aclose(self) -> None:
         for p in self._providers.values():
             await p.aclose()
-
-
-def _embedded_ready(config: ProviderConfig) -> bool:
-    from llmos.llm.providers.embedded import EmbeddedProvider
-
-    return EmbeddedProvider(config.name, config).missing_setup() is None
 
 
 def _why(rc: Any, names: list[str], provider: str | None) -> str:

@@ -88,6 +88,13 @@ class EngineChoice:
         text = f"{self.model} · ctx {self.n_ctx} · {self.placement()} · {self.threads} thread"
         return text + ("s" if self.threads != 1 else "")
 
+    def with_gpu_layers(self, layers: int) -> EngineChoice:
+        """The same choice with the GPU layers a person set (providers.NAME.gpu_layers)."""
+        total = self.total_layers
+        layers = max(0, min(layers, total)) if total else max(0, layers)
+        device = "cpu" if layers == 0 else ("gpu" if total and layers >= total else "partial")
+        return replace(self, gpu_layers=layers, device=device)
+
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "path": str(self.path) if self.path else None, "n_ctx": self.n_ctx,
                 "gpu_layers": self.gpu_layers, "total_layers": self.total_layers, "device": self.device,
@@ -151,9 +158,11 @@ def _pinned(machine: Machine, usable: list[LocalModel], pin: str, tier: str, too
     from llmos.models import catalog
     from llmos.models.discover import describe, locate
 
-    entry = catalog.get(pin)
-    name = entry.name if entry else pin
-    local = next((m for m in usable if m.name == name or str(m.path) == pin), None)
+    # A path to a catalog file is that model; any other path is named by its file.
+    entry = catalog.get(pin) or catalog.get(Path(pin).name)
+    name = entry.name if entry else (Path(pin).stem if pin.lower().endswith(".gguf") else pin)
+    is_path = pin.lower().endswith(".gguf") or os.sep in pin
+    local = None if is_path else next((m for m in usable if m.name == name), None)
     path = local.path if local else locate(pin)
     if local is None and path is not None:
         local = describe(path, name, "path")

@@ -154,7 +154,10 @@ class Repl:
             parts.append("no provider configured")
         else:
             picked = self.router.choices.get(("default", True))
-            if picked is not None:  # "llama3.2:3b · ctx 4096 · 29/29 layers on GPU · est. 3.1 GiB of 3.7 GiB free"
+            engine = self.router.picked(provider, "default") if provider.type == "embedded" else None
+            if engine is not None:  # "qwen2.5-coder-0.5b-instruct · ctx 4096 · CPU · 1 thread"
+                parts += [provider.name, engine.banner()]
+            elif picked is not None:  # "llama3.2:3b · ctx 4096 · 29/29 layers on GPU · est. 3.1 GiB of 3.7 GiB free"
                 parts += [provider.name, picked.reason]
             else:
                 context = self.router.context_window(provider)
@@ -172,8 +175,8 @@ class Repl:
         provider, model = self.router.first_route("", self.provider)
         parts = [model or "no model"]
         if provider is not None:
-            budget, counter = self.chat.budget(self.router, "", self.provider, "", 0)
-            parts.append(f"{self.chat.conversation.tokens(counter):,}/{budget + self.chat.reserve_tokens:,} tokens")
+            window, counter = self.chat.context(self.router, "", self.provider)  # the model's context (n_ctx)
+            parts.append(f"{self.chat.conversation.tokens(counter):,}/{window:,} tokens")
         if self._agent is None:
             parts.append("loading tools…")
         elif self._agent.authorizer.dry_run:

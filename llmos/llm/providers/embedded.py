@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,111 +25,130 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from llmos.config.model import ProviderConfig
     from llmos.engine.engine import Engine
+    from llmos.picker.embedded import EngineChoice
 
 # Loaded engines, shared by every provider object of the process: (path, n_ctx, gpu_layers, threads) -> Engine.
-_ENGINES: dict[tuple[str, int | None, int, int | None], Engine] = {}
+_ENGINES: dict[tuple[str, int, int, int], Engine] = {}
 _LOAD_LOCK = threading.Lock()
-
-
-def resolve_model(name: str) -> Path:
-    """The GGUF to load for a configured model: a file path as written, or a file name (``.gguf`` optional)
-    under the models folder; else what llmos.models finds on disk for that name (Ollama's store, LM Studio,
-    the Hugging Face cache) or, when nothing matches, the best GGUF already on disk — used where it is, never
-    copied. The path as written when there is none (missing_setup then says how to get one)."""
-    written = _as_written(name)
-    if written.is_file():
-        return written
-    return _on_disk(name, *(os.environ.get(v, "") for v in _WHERE_MODELS_LIVE)) or written
-
-
-_WHERE_MODELS_LIVE = ("HOME", "XDG_DATA_HOME", "HF_HOME", "HF_HUB_CACHE", "OLLAMA_MODELS")
-
-
-def _as_written(name: str) -> Path:
-    from llmos import paths
-
-    given = Path(name).expanduser()
-    if given.is_absolute() or name.startswith((".", "~")) or "/" in name:
-        return given
-    folder = paths.models_dir()
-    plain = folder / name
-    return plain if plain.exists() or name.endswith(".gguf") else folder / f"{name}.gguf"
-
-
-@functools.lru_cache(maxsize=16)
-def _on_disk(name: str, *where: str) -> Path | None:
-    """Looked up once per process and place (``where``: the variables that say where models live)."""
-    from llmos import models
-
-    found = models.locate(name)
-    if found is None:
-        try:
-            found = models.engine_choice(model=None).path
-        except Exception:  # discovery is a convenience: a broken store must not break the provider
-            log.debug("looking for GGUFs on disk failed", exc_info=True)
-            found = None
-    return found
+# A plan that found no model is looked at again after this long (a download may have finished meanwhile);
+# one that found a file holds for the process, which keeps that model loaded.
+RECHECK_MISSING_S = 10.0
 
 
 def configured_model(config: ProviderConfig, tier: str = "default") -> str | None:
     return config.model_for(tier) or config.model
 
 
-def context_window(config: ProviderConfig, tier: str = "default") -> int | None:
-    """The context the engine will give the model: n_ctx from config, else the GGUF's, at most 4096."""
-    if config.n_ctx:
-        return config.n_ctx
-    from llmos.engine.backend import DEFAULT_MAX_CTX
-    from llmos.models.gguf_header import trained_context
+def size_engine(config: ProviderConfig, picker_config: Any = None, model: str | None = None) -> EngineChoice:
+    """The picker's model, n_ctx, GPU layers and threads for the engine (llmos/picker/embedded.py), with
+    what the provider's config pins kept: ``model`` (or providers.NAME.model) names the file, ``n_ctx``,
+    ``threads`` and ``gpu_layers`` win over the picker's. ``picker_config``: the whole configuration, whose
+    picker section (vram_limit_mib, kv_cache_type, reserve_mib) applies."""
+    from llmos.models import engine_choice
 
-    name = configured_model(config, tier)
+    choice = engine_choice(picker_config, model=model or configured_model(config), n_ctx=config.n_ctx,
+                           threads=config.threads)
+    if config.gpu_layers is not None:
+        choice = choice.with_gpu_layers(config.gpu_layers)
+    if choice.gpu_layers and not _binding_offloads():
+        choice = choice.with_gpu_layers(0)  # a CPU-only build: the banner must not promise the GPU
+    return choice
+
+
+def _binding_offloads() -> bool:
+    from llmos.engine.backend import EngineError
+    from llmos.engine.cyllama_backend import gpu_offload
+
     try:
-        trained = trained_context(resolve_model(name)) if name else None
-    except (OSError, ValueError):
-        trained = None
-    return min(trained, DEFAULT_MAX_CTX) if trained else config.context_window
+        return gpu_offload()
+    except EngineError:  # no binding at all: loading will say so
+        return True
 
 
-def _missing(provider: str, path: Path) -> str:
+def not_installed(provider: str, choice: EngineChoice, pin: str | None) -> str:
+    """Why the engine has no model, with the command that gets one."""
     from llmos.paths import display
 
-    return (f"no model file at {display(path)}: run `llmos models pull` (or set providers.{provider}.model "
-            "to a .gguf file)")
+    if pin is None:
+        fetch = f"`llmos models pull {choice.entry.name}`" if choice.entry else "`llmos models pull NAME`"
+        return f"no local model is installed: run {fetch} (or set providers.{provider}.model to a .gguf file)"
+    if choice.entry is not None:
+        return f"{choice.entry.name} is not downloaded: run `llmos models pull {choice.entry.name}`"
+    return (f"no model file at {display(_as_written(pin))}: run `llmos models pull NAME` (or set "
+            f"providers.{provider}.model to a .gguf file)")
 
 
-def load_engine(config: ProviderConfig, path: Path) -> Engine:
-    """The process's engine for this file and settings, loading it the first time."""
+def _as_written(name: str) -> Path:
+    """Where a configured name points: a path as written, else a file of that name in the models folder."""
+    from llmos import paths
+
+    given = Path(name).expanduser()
+    if given.is_absolute() or name.startswith((".", "~")) or "/" in name:
+        return given
+    return paths.models_dir() / (name if name.endswith(".gguf") else f"{name}.gguf")
+
+
+def load_engine(choice: EngineChoice) -> Engine:
+    """The process's engine for this file and sizing, loading it the first time."""
     from llmos import paths
     from llmos.engine.backend import LoadOptions
     from llmos.engine.engine import Engine
     from llmos.engine.prefix_cache import FilePrefixStore
 
-    key = (str(path.resolve()), config.n_ctx, config.gpu_layers or 0, config.threads)
+    assert choice.path is not None
+    key = (str(choice.path.resolve()), choice.n_ctx, choice.gpu_layers, choice.threads)
     with _LOAD_LOCK:
         if key not in _ENGINES:
-            options = LoadOptions(path, config.n_ctx, config.gpu_layers or 0, config.threads)
+            options = LoadOptions(choice.path, choice.n_ctx, choice.gpu_layers, choice.threads)
             _ENGINES[key] = Engine.load(options, FilePrefixStore(paths.engine_cache_dir()))
         return _ENGINES[key]
 
 
 class EmbeddedProvider(Provider):
-    def missing_setup(self) -> str | None:
-        name = configured_model(self.config)
-        if not name:
-            return f"no model is set (providers.{self.name}.model): run `llmos models pull`"
-        path = resolve_model(name)
-        return None if path.is_file() else _missing(self.name, path)
+    def __init__(self, name: str, config: ProviderConfig):
+        super().__init__(name, config)
+        self.picker_config: Any = None  # the whole configuration, set by the router: its picker section
+        self._plans: dict[str | None, tuple[EngineChoice, float]] = {}  # pinned model (None: none) -> plan
+
+    def plan(self, model: str | None = None) -> EngineChoice:
+        """What the engine runs for ``model`` (None: the configured one, else the picker's): one plan per
+        process, so budgeting, the banner and the loaded engine agree on n_ctx."""
+        pin = model or configured_model(self.config)
+        known = self._plans.get(pin)
+        now = time.monotonic()
+        if known is None or (known[0].path is None and now - known[1] > RECHECK_MISSING_S):
+            known = (size_engine(self.config, self.picker_config, pin), now)
+            self._plans[pin] = known
+        return known[0]
+
+    def planned(self, model: str | None = None) -> EngineChoice | None:
+        """The plan already made for ``model``, without looking at the disk."""
+        known = self._plans.get(model or configured_model(self.config))
+        return known[0] if known else None
+
+    def _pin_for(self, model: str | None) -> str | None:
+        """The plan a requested model belongs to: the router asks for a plan's model by its name."""
+        for pin, (choice, _) in self._plans.items():
+            if model is not None and (model == choice.model or model == str(choice.path)):
+                return pin
+        return model or configured_model(self.config)
+
+    def missing_setup(self, model: str | None = None) -> str | None:
+        choice = self.plan(model)
+        return None if choice.path is not None else not_installed(self.name, choice,
+                                                                  model or configured_model(self.config))
 
     async def list_models(self) -> list[str]:
-        names = [*self.config.models.values(), *([self.config.model] if self.config.model else [])]
-        return list(dict.fromkeys(n for n in names if resolve_model(n).is_file()))
+        choice = await asyncio.to_thread(self.plan)
+        return [choice.model] if choice.model and choice.path is not None else []
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         from llmos.llm.messages import new_call_id
         from llmos.engine import chat as engine_chat
         from llmos.engine.engine import Generation
 
-        engine = await self._engine(request.model or configured_model(self.config) or "")
+        engine = await self._engine(request.model)
+        yield TextDelta("")  # a sign of life: loading is over, the prompt is read next
         try:
             plan = await asyncio.to_thread(engine_chat.plan, engine, request.messages, request.tools,
                                            request.json_schema)
@@ -145,11 +163,13 @@ class EmbeddedProvider(Provider):
         reader = engine_chat.Reader(plan, new_call_id)
         shown = ""
         async for piece in self._pieces(engine, job):
+            if piece is None:  # a chunk of the prompt was read: deadlines count silence, not the whole read
+                yield TextDelta("")
+                continue
             visible = reader.feed(piece)
-            if visible:
-                shown += visible
-                if request.stream:
-                    yield TextDelta(visible)
+            shown += visible
+            # A tool call's tokens show nothing: an empty delta still says the engine is writing.
+            yield TextDelta(visible if request.stream else "")
         text, calls = reader.finish()
         if reader.raw is not None:
             engine.remember(engine_chat.written_key(text, calls), job.output)
@@ -159,22 +179,29 @@ class EmbeddedProvider(Provider):
             yield TextDelta(text[len(shown):])  # a native answer is known only at the end
         for call in calls:
             yield ToolCallEvent(call)
+        stats = job.stats
+        log.debug("engine: %d prompt tokens, %d reused%s, %d evaluated, %d written in %.2f s", stats.prompt_tokens,
+                  stats.reused_tokens, f" (restored from {stats.restored_from})" if stats.restored_from else "",
+                  stats.evaluated_tokens, stats.output_tokens, stats.seconds)
         finish = "tool_calls" if calls else job.stats.finish_reason
         yield Done(Usage(job.stats.prompt_tokens, job.stats.output_tokens), finish)
 
-    async def _engine(self, name: str) -> Engine:
+    async def _engine(self, model: str | None) -> Engine:
         from llmos.engine.backend import EngineError
 
-        path = resolve_model(name)
-        if not path.is_file():
-            raise ProviderError(self.name, ErrorKind.UNAVAILABLE, _missing(self.name, path), transient=False)
+        pin = self._pin_for(model)
+        choice = await asyncio.to_thread(self.plan, pin)
+        if choice.path is None:
+            problem = not_installed(self.name, choice, pin)
+            raise ProviderError(self.name, ErrorKind.NOT_SET_UP, problem, transient=False)
         try:
-            return await asyncio.to_thread(load_engine, self.config, path)
+            return await asyncio.to_thread(load_engine, choice)
         except EngineError as exc:
             raise ProviderError(self.name, ErrorKind.UNAVAILABLE, str(exc), transient=False) from exc
 
-    async def _pieces(self, engine: Engine, job: Any) -> AsyncIterator[str]:
-        """The engine's pieces, generated in a worker thread; leaving early cancels the generation."""
+    async def _pieces(self, engine: Engine, job: Any) -> AsyncIterator[str | None]:
+        """The engine's pieces, generated in a worker thread (None: a chunk of the prompt was read); leaving
+        early cancels the generation."""
         from llmos.engine.backend import EngineError
 
         loop = asyncio.get_running_loop()
@@ -183,6 +210,8 @@ class EmbeddedProvider(Provider):
         def put(kind: str, value: Any) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening any more
                 loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+
+        job.on_progress = lambda _done: put("read", None)
 
         def work() -> None:
             try:
@@ -198,7 +227,7 @@ class EmbeddedProvider(Provider):
         try:
             while True:
                 kind, value = await queue.get()
-                if kind == "piece":
+                if kind in ("piece", "read"):
                     yield value
                 elif kind == "end":
                     finished = True
