@@ -9,7 +9,7 @@ from typing import Any
 
 from llmos.errors import ExitStatus, NoProviderAvailable
 from llmos.llm.messages import ChatRequest, ChatResult, Message
-from llmos.llm.router import Router
+from llmos.llm.router import IncompleteAnswer, Router
 from llmos.runtime import Options, confirmer_for, open_agent, open_router, open_session
 from llmos.terminal import Terminal, current
 from llmos.ui.stream import answer_stream
@@ -21,12 +21,20 @@ def ask(text: str, options: Options, *, tools: bool = True, terminal: Terminal |
     config, router = open_router(options, terminal)
     if not config.performance.streaming:  # performance.streaming / preferences.always_stream: the default
         options = replace(options, stream=False)
+    runs: list = []  # the calls made, kept for an answer that is cut short
     try:
         if not tools:
             result = asyncio.run(_chat_only(router, text, options, terminal))
             _report(terminal, result, options.json, [], False)
             return ExitStatus.OK
-        return asyncio.run(_with_tools(config, router, text, options, terminal))
+        return asyncio.run(_with_tools(config, router, text, options, terminal, runs))
+    except IncompleteAnswer as cut:
+        if not options.json:
+            raise  # the text is on the screen already; entry prints the one-line reason
+        # A script reading --json gets one object still: what was answered, marked incomplete, and why.
+        _report(terminal, None, True, runs, False, text=cut.text, cut=cut)
+        terminal.notice(f"llmos: {cut}")
+        return cut.exit_status
     except NoProviderAvailable as exc:  # first run: no local model yet → offer the picker's (ui/first_run.py)
         if not any(p.enabled and p.type == "embedded" for p in config.providers().values()):
             raise  # the engine is turned off: a model for it is no answer
@@ -46,11 +54,26 @@ async def _chat_only(router: Router, text: str, options: Options, terminal: Term
         await router.aclose()
 
 
-async def _with_tools(config: Any, router: Router, text: str, options: Options, terminal: Terminal) -> int:
-    from llmos.agent.loop import QuietEvents
+class _Collecting:
+    """--json's events: nothing shown while it runs; the calls are kept (for an answer cut short)."""
+
+    def __init__(self, runs: list) -> None:
+        self.runs = runs
+
+    def on_text(self, text: str) -> None: ...
+    def on_tool_start(self, tool: Any, call: Any) -> None: ...
+    def on_warning(self, message: str) -> None: ...
+    def on_resolution(self, text: str) -> None: ...
+
+    def on_tool_end(self, run: Any) -> None:
+        self.runs.append(run)
+
+
+async def _with_tools(config: Any, router: Router, text: str, options: Options, terminal: Terminal,
+                      runs: list) -> int:
     from llmos.ui.activity import CliEvents
 
-    events = QuietEvents() if options.json else CliEvents(terminal)
+    events = _Collecting(runs) if options.json else CliEvents(terminal)
     agent = open_agent(config, router, options, confirmer_for(options, terminal), events)
     session = open_session(config, options.continue_session)
     try:
@@ -77,9 +100,11 @@ async def _with_tools(config: Any, router: Router, text: str, options: Options, 
 
 
 def _report(terminal: Terminal, result: ChatResult | None, json_output: bool, runs: list, step_limit: bool,
-            text: str | None = None, resolved: list[str] | None = None) -> None:
+            text: str | None = None, resolved: list[str] | None = None, cut: IncompleteAnswer | None = None) -> None:
     if json_output:
         out = result_json(result) if result else {"text": text, "provider": None, "model": None, "usage": None}
+        if cut is not None:
+            out.update(provider=cut.provider, incomplete=True, reason=str(cut))
         if text is not None:
             out["text"] = text
         out["tool_calls"] = [{"tool": r.tool.qualified if r.tool else r.call.name, "arguments": r.call.arguments,

@@ -161,12 +161,9 @@ class Authorizer:
             return Denied(verdict.reason)
         if self.dry_run and not tool.read_only:
             return DryRun()
-        floor = self.floor.check(tool, arguments)
+        floor = self.floor.check(tool, arguments) + self._leaving(tool, arguments)
         if floor:  # before rules, "always" and flags: none of them may approve it
             verdict = Verdict(Decision.ASK, "on the floor: always asked, whatever the flags", "floor")
-        elif verdict.decision is Decision.ALLOW and self.read_content and facts.sends_off_machine(tool):
-            verdict = Verdict(Decision.ASK, f"sends data off the machine after this turn read {self.read_content}",
-                              "annotation")
         if verdict.decision is Decision.ALLOW:
             return _Go(arguments, By(verdict.by))
         request = describe(tool, arguments, verdict)
@@ -181,6 +178,18 @@ class Authorizer:
         if not tool.trusted:
             self.gate.approved_once.add(tool.identity)
         return _Go(answer.arguments, by)
+
+    def _leaving(self, tool: ToolInfo, arguments: dict[str, Any]) -> list[str]:
+        """Why this call is on the floor as a possible exfiltration: once the turn has read file content or
+        something secret-looking, a call that may carry data off the machine is asked with its destination,
+        like the floor — `--yes`, `--allow`, a rule or "always" were given before anyone knew what the data
+        would be, so they cannot approve sending it."""
+        # An untrusted third-party tool's read-only claim is a hint: it may send what it is given anywhere.
+        if not self.read_content or not (facts.sends_off_machine(tool) or not tool.trusted):
+            return []
+        where = [str(arguments[k]) for k in facts.url_args(tool) if isinstance(arguments.get(k), str)]
+        to = f"to {', '.join(where)}" if where else f"through {tool.qualified} (where to is the tool's choice)"
+        return [f"sends data off the machine {to}, after this turn read {self.read_content}"]
 
     def record(self, tool: ToolInfo | None, arguments: dict[str, Any], outcome: Outcome, *,
                name: str = "") -> None:

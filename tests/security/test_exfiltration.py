@@ -152,3 +152,91 @@ def test_a_shell_escape_output_counts_as_read(isolated_home: Path, files: Path, 
         asyncio.run(asyncio.wait_for(go(), 60))
     assert "meeting at noon" in out.getvalue()
     assert listener.received == [], out.getvalue()
+
+
+# ---- the exfiltration question is floor-like: no flag, rule or "always" given earlier answers it ----------
+
+@pytest.mark.parametrize("flags", [("--yes",), ("--allow", "browser.fetch_page"), ("--allow", "browser.*"), ()],
+                         ids=["yes", "allow", "allow_glob", "allow_rule"])
+def test_flags_and_rules_do_not_pre_approve_sending_what_was_read(isolated_home: Path, files: Path,
+                                                                  listener: Listener, flags: tuple) -> None:
+    """The brief's attack: read a file, then fetch_page with its content in the URL, under --yes (or
+    --allow, or an allow rule) and off a terminal: refused by the floor, exit 4, nothing reached the port."""
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        rule = "" if flags else "gate:\n  rules:\n    - {decision: allow, tool: 'browser.*'}\n"
+        write_user_config(isolated_home, config(model, files) + rule)
+        model.say(openai_tool_calls(("read_file", {"path": str(files / "notes.txt")})),
+                  openai_tool_calls(("fetch_page", {"url": leak_url(listener, "meeting-at-noon")})),
+                  openai_text("Done."))
+        out = llmos("run", "--json", *flags, "summarise my notes")
+    assert out.returncode == 4, out.stderr
+    assert listener.received == []
+    calls = json.loads(out.stdout)["tool_calls"]
+    assert [(c["tool"], c["decision"]) for c in calls] == [("filesystem.read_file", "allow"),
+                                                           ("browser.fetch_page", "refused")]
+    audit = "".join(p.read_text() for p in isolated_home.rglob("audit*.jsonl"))
+    assert '"by": "floor"' in audit and leak_url(listener, "meeting-at-noon") in audit
+
+
+@pytest.mark.timeout(90)
+def test_always_given_before_the_read_does_not_cover_sending_after_it(isolated_home: Path, files: Path,
+                                                                      listener: Listener, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a terminal: "always" for download_overwrite before anything was read; after the read the same
+    tool asks again, on the floor (y/N, naming the URL), and no keeps the content home."""
+    monkeypatch.setenv("HOME", str(tmp_path / "person"))  # downloads land in ~/Downloads
+    first, second = leak_url(listener, "before"), leak_url(listener, "hunter2")
+    out, _ = run(isolated_home, files, [("download_overwrite", {"url": first}),
+                                        ("read_file", {"path": str(files / "deploy.cfg")}),
+                                        ("download_overwrite", {"url": second})], keys="a\nn\n")
+    assert len(listener.received) == 1 and b"d=before" in listener.received[0]
+    shown = " ".join(line.strip("│ ") for line in out.stderr.splitlines())
+    assert f"sends data off the machine to {second}" in shown and "on the floor" in shown
+    assert out.returncode == 4
+
+
+def test_a_lying_third_party_tool_after_a_read_is_refused_under_yes(isolated_home: Path, files: Path,
+                                                                   tmp_path: Path) -> None:
+    """A third-party tool that claims to be read-only may still send what it is given anywhere."""
+    import sys
+
+    log = tmp_path / "liar.log"
+    entry = {"command": sys.executable, "args": [str(Path(__file__).with_name("liar_server.py"))],
+             "env": {"LIAR_LOG": str(log)}}
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, config(model, files) + "mcpServers:\n  liar: " + json.dumps(entry) + "\n")
+        model.say(openai_tool_calls(("read_file", {"path": str(files / "deploy.cfg")})),
+                  openai_tool_calls(("note", {"path": str(files / "hunter2-very-secret")})), openai_text("Done."))
+        out = llmos("run", "--json", "--yes", "summarise my notes")
+    assert out.returncode == 4, out.stderr
+    assert not log.exists() and not (files / "hunter2-very-secret").exists()
+
+
+def test_git_push_after_a_read_is_refused_under_yes(isolated_home: Path, files: Path) -> None:
+    """git_push to a (local, bare) remote after reading a file: nothing arrives there."""
+    import subprocess
+
+    def git(cwd: Path, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+    remote, repo = files / "remote.git", files / "repo"
+    git(files, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(files, "init", "-q", "-b", "main", str(repo))
+    for key, value in (("user.name", "Ada"), ("user.email", "ada@example.com"), ("commit.gpgsign", "false")):
+        git(repo, "config", key, value)
+    (repo / "stolen.txt").write_text("hunter2-very-secret\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "loot")
+    git(repo, "remote", "add", "origin", str(remote))
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        text = model.config(f"servers:\n  system: {{enabled: false}}\n  apps: {{enabled: false}}\n"
+                            f"  browser: {{enabled: false}}\n  filesystem:\n    roots: [{files}]\n")
+        write_user_config(isolated_home, text)
+        model.say(openai_tool_calls(("read_file", {"path": str(files / "deploy.cfg")})),
+                  openai_tool_calls(("git_push", {"repo": str(repo)})), openai_text("Done."))
+        out = llmos("run", "--json", "--yes", "back it up")
+    assert out.returncode == 4, out.stderr
+    assert git(remote, "for-each-ref") == ""  # nothing arrived

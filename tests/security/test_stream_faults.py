@@ -235,3 +235,44 @@ def test_non_streamed_fault_is_classified(wire: Wire, fault: str, isolated_home:
         with pytest.raises(NoProviderAvailable) as info:
             asyncio.run(go())
     assert reason in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("fault", ["cut_after_text", "ends_early_after_text", "stall_after_text"])
+@pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.kind)
+def test_json_output_of_a_cut_answer_is_one_object_marked_incomplete(wire: Wire, fault: str,
+                                                                    isolated_home: Path) -> None:
+    """`llmos run --json` when the stream is cut after some text: still exactly one JSON object on stdout
+    (the answer so far, incomplete: true, the reason), exit 1, and the key never in it."""
+    from tests.inprocess import llmos as inprocess
+
+    with ReplayServer() as server:
+        server.add("POST", wire.path, faulty(wire, fault))
+        provider = wire.provider_config("faulty", server.url, extra=LIMITS)
+        write_user_config(isolated_home, f"providers:\n{OFF}{provider}router: {{max_retries: 0}}\n{servers_config()}")
+        out = inprocess("run", "--json", "tell me a story", env={"FAULT_TEST_KEY": KEY})
+    assert out.returncode == 1, out.stderr
+    [line] = out.stdout.splitlines()
+    answer = json.loads(line)
+    assert answer["incomplete"] is True and answer["text"] == "Hello, " and answer["provider"] == "faulty"
+    assert "incomplete" in answer["reason"] and expected(wire, fault)[2] in answer["reason"]
+    assert answer["tool_calls"] == [] and KEY not in out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and "unexpected" not in out.stderr
+
+
+def test_json_output_of_a_cut_answer_keeps_the_calls_made_before(isolated_home: Path, tmp_path: Path) -> None:
+    """A tool call ran, then the answer after it was cut: the object lists the call, and says incomplete."""
+    from tests.inprocess import llmos as inprocess
+    from tests.scripted_model import ScriptedModel, openai_tool_calls
+
+    wire = Wire("openai")
+    (tmp_path / "notes.txt").write_text("plans\n")
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        model.say(openai_tool_calls(("read_file", {"path": str(tmp_path / "notes.txt")})),
+                  faulty(wire, "cut_after_text"))
+        write_user_config(isolated_home, model.config(servers_config(tmp_path)))
+        out = inprocess("run", "--json", "what is in my notes?")
+    assert out.returncode == 1, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["incomplete"] is True and answer["text"] == "Hello, "
+    assert [(c["tool"], c["ok"]) for c in answer["tool_calls"]] == [("filesystem.read_file", True)]

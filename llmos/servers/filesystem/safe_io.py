@@ -4,7 +4,17 @@ A path is checked (roots, secrets) and then opened; between the two, someone cou
 for a symlink to ~/.ssh/id_rsa, or for a FIFO that blocks forever. So files are opened by walking from ``/``
 one component at a time with ``O_NOFOLLOW`` (``openat``-style, through ``dir_fd``), non-blocking, and the
 open descriptor is then checked with ``fstat``: a regular file, not a secret by identity (device and inode —
-hard links and bind mounts included). Each folder on the way is checked the same way.
+hard links and bind mounts included), and not a file with other names. Each folder on the way is checked the
+same way.
+
+Why a file with several names (hard links, st_nlink > 1) is never read, copied, searched or overwritten: its
+other names cannot be found without walking every folder of its filesystem, inside the roots and outside
+them, and a link made after any such walk would not be known. One of those names may be `.env`, `id_rsa` or
+`~/.bashrc`; the content is the same whichever name is used. So the only rule that holds is not to open
+such a file for its content; it is still listed, and may be moved or deleted (that removes one name only).
+The check is on the open descriptor, so a link made between the check and the read cannot slip past it.
+A file bind-mounted over another name (``mount --bind .env notes.txt``) keeps one name, so files that are
+mount points are refused the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +35,37 @@ _DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW
 _FILE_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # Text that only a private key holds: refused whatever the file is called (a copy, a hard link, a renamed key).
 PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File", b"OPENSSH PRIVATE KEY")
+
+
+def other_names(st: os.stat_result) -> int:
+    """How many other names (hard links) the regular file ``st`` describes has."""
+    return st.st_nlink - 1 if stat_module.S_ISREG(st.st_mode) else 0
+
+
+def mount_points() -> frozenset[str]:
+    """Where something is mounted, in this process's view (/proc/self/mountinfo; empty where there is none)."""
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return frozenset()
+    found = set()
+    for line in lines:
+        fields = line.split(b" ")
+        if len(fields) > 4:  # octal escapes (\040 for a space) as the kernel writes them
+            found.add(fields[4].decode("unicode_escape").encode("latin-1").decode("utf-8", "surrogateescape"))
+    return frozenset(found)
+
+
+def mounted_refusal(path: Path) -> ToolError:
+    return ToolError(f"{display(path)} is another file mounted over this name (a bind mount); llmos does not "
+                     "read, copy or change it.")
+
+
+def linked_refusal(path: Path, st: os.stat_result) -> ToolError:
+    return ToolError(f"{display(path)} has {st.st_nlink} names (hard links); llmos cannot tell whether another of "
+                     "them is a credential or a start-up file, so it does not read, copy or change this file. "
+                     "Make a plain copy yourself if it is safe (cp), or remove the other names.")
 
 
 def kind_of(st: os.stat_result) -> str:
@@ -86,6 +127,10 @@ def open_file(sandbox: Sandbox, path: Path, flags: int, mode: int = 0o666) -> It
         if sandbox.is_secret_identity(st):
             raise ToolError(f"{display(path)} is the same file as a credential (a hard link); "
                             "llmos does not read or change it.")
+        if other_names(st):
+            raise linked_refusal(path, st)
+        if str(path) in mount_points():
+            raise mounted_refusal(path)
         yield fd
     finally:
         os.close(fd)
@@ -110,7 +155,8 @@ def read_at_dir(sandbox: Sandbox, dir_fd: int, name: str, limit: int) -> bytes |
         return None
     try:
         st = os.fstat(fd)
-        if not stat_module.S_ISREG(st.st_mode) or st.st_size > limit or sandbox.is_secret_identity(st):
+        if not stat_module.S_ISREG(st.st_mode) or st.st_size > limit or other_names(st) or \
+                sandbox.is_secret_identity(st):
             return None
         data = os.pread(fd, limit + 1, 0)
     except OSError:

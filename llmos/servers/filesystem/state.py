@@ -12,6 +12,7 @@ from typing import Literal
 
 from llmos.paths import display
 from llmos.servers.common import ToolError
+from llmos.servers.filesystem import safe_io
 from llmos.servers.sandbox import Sandbox, not_found
 from llmos.servers.undo import UndoJournal
 
@@ -102,6 +103,7 @@ class Walk:
         """(path, folder descriptor, lstat) of each regular file; open it with ``dir_fd`` and its name."""
         seen = 0
         sandbox = self.fs.sandbox
+        mounts = safe_io.mount_points()  # a file bind-mounted over a name may be a credential (safe_io)
         for top, dirs, names, dir_fd in os.fwalk(self.root, follow_symlinks=False):
             folder = Path(top)
             dirs[:] = [d for d in dirs if self._enter(folder, d, dir_fd)]
@@ -116,10 +118,10 @@ class Walk:
                     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                 except OSError:
                     continue
-                if not stat_module.S_ISREG(st.st_mode):
+                path = folder / name
+                if not stat_module.S_ISREG(st.st_mode) or str(path) in mounts:
                     self.special += 1
                     continue
-                path = folder / name
                 if not sandbox.is_secret(path, st):
                     yield path, dir_fd, st
 

@@ -67,6 +67,10 @@ def _existing_regular(fs: Fs, target: Path) -> os.stat_result:
         raise ToolError(f"{display(target)} is {safe_io.kind_of(st)}, not a regular file.")
     if fs.sandbox.is_secret(target, st):
         raise ToolError(f"{display(target)} is the same file as a credential; llmos does not change it.")
+    if safe_io.other_names(st):  # one of its other names may be a credential or a start-up file
+        raise safe_io.linked_refusal(target, st)
+    if str(target) in safe_io.mount_points():
+        raise safe_io.mounted_refusal(target)
     return st
 
 
@@ -112,7 +116,10 @@ def make_directory(fs: Fs, path: PathArg) -> Changed:
 
 
 def _skip_special_and_secret(fs: Fs) -> Callable[[str, list[str]], set[str]]:
-    """copytree's ``ignore``: credentials, FIFOs, sockets and devices are not copied."""
+    """copytree's ``ignore``: credentials, files with other names (hard links), FIFOs, sockets and devices are
+    not copied."""
+    mounts = safe_io.mount_points()
+
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = set()
         for name in names:
@@ -123,7 +130,8 @@ def _skip_special_and_secret(fs: Fs) -> Callable[[str, list[str]], set[str]]:
                 skipped.add(name)
                 continue
             regular = stat_module.S_ISREG(st.st_mode) or stat_module.S_ISDIR(st.st_mode)
-            if not (regular or stat_module.S_ISLNK(st.st_mode)) or fs.sandbox.is_secret(path, st):
+            if not (regular or stat_module.S_ISLNK(st.st_mode)) or safe_io.other_names(st) or \
+                    str(path) in mounts or fs.sandbox.is_secret(path, st):
                 skipped.add(name)
         return skipped
     return ignore

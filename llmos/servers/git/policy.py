@@ -11,13 +11,20 @@ Keys are handled in three ways, as data below: neutralised (overridden with a va
 or the person's own value of that key), inert (read only by git commands llmos never runs), or refused
 (names a program and has no harmless value: the tool call fails with a message naming the key). A key that
 merely looks like it names a program and is in none of the tables is refused too, so a key this table
-does not know yet fails closed.
+does not know yet fails closed. Files a repository includes are read whatever their `includeIf` condition
+says (repository.py), since a condition false now may be true for a git process started later.
+
+Three rules hold whatever the keys: only NETWORK_COMMANDS may use a transport (a read-only tool never starts
+a fetch — a partial clone's lazy fetch would run the remote's upload-pack); signing and verifying (gpg,
+gpgsm, ssh-keygen) happen only where the person's own config asks for them; and every patch is made with
+DIFF_OPTIONS, so no diff driver's program sees a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass
+from pathlib import Path
 
 from llmos.servers.common import ToolError
 
@@ -31,6 +38,19 @@ TRUSTED_SCOPES = frozenset({"system", "global", "command"})
 # git's own three-way file merge, standing in for a repository's custom merge driver.
 MERGE_FILE = "git merge-file --marker-size=%L %A %O %B"
 
+# The only git commands that may reach another repository. Every other command runs with no transport at
+# all: a read-only tool must not start one behind the person's back (a partial clone's lazy fetch runs the
+# remote's upload-pack program, or connects to the repository's promisor host, from a mere `git show`).
+NETWORK_COMMANDS = frozenset({"clone", "fetch", "pull", "push"})
+# Commands that may show a patch, and the options that keep diff drivers' programs (textconv, command,
+# diff.external) out of it, whatever the repository's attributes name.
+DIFF_COMMANDS = frozenset({"diff", "show", "log"})
+DIFF_OPTIONS = ("--no-textconv", "--no-ext-diff")
+# Known transports, each turned off for local commands (the person's own `protocol.*.allow` included).
+_ALL_PROTOCOLS = (*ALLOWED_PROTOCOLS, "http", "ext", "fd")
+# Added last for NETWORK_COMMANDS (runner.py), so nothing a repository says comes after it.
+TRANSPORTS: tuple[tuple[str, str], ...] = tuple((f"protocol.{name}.allow", "always") for name in ALLOWED_PROTOCOLS)
+
 # Always in force, whatever the repository says.
 STATIC: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),
@@ -38,9 +58,7 @@ STATIC: tuple[tuple[str, str], ...] = (
     ("core.editor", "true"),
     ("sequence.editor", "true"),
     ("protocol.allow", "never"),
-    *((f"protocol.{name}.allow", "always") for name in ALLOWED_PROTOCOLS),
-    ("protocol.ext.allow", "never"),
-    ("protocol.fd.allow", "never"),
+    *((f"protocol.{name}.allow", "never") for name in _ALL_PROTOCOLS),
     # Submodules are other repositories, with URLs and configs nobody here vetted: never fetched on the side.
     ("submodule.recurse", "false"),
     ("fetch.recurseSubmodules", "false"),
@@ -63,7 +81,7 @@ _NEUTRAL: dict[tuple[str, str, str], str | None] = {
     ("pager", "", "*"): "false",
     ("diff", "", "external"): "",  # every patch llmos asks for also passes --no-ext-diff
     ("diff", "*", "command"): "",
-    ("diff", "*", "textconv"): "cat",
+    ("diff", "*", "textconv"): "",  # fails rather than runs, where DIFF_OPTIONS do not reach
     ("filter", "*", "clean"): "",
     ("filter", "*", "smudge"): "",
     ("filter", "*", "process"): "",
@@ -74,10 +92,28 @@ _NEUTRAL: dict[tuple[str, str, str], str | None] = {
     ("gpg", "ssh", "defaultkeycommand"): "",
     ("submodule", "*", "update"): "checkout",
     ("protocol", "", "allow"): "never",
-    ("protocol", "*", "allow"): "never",  # "always" for ALLOWED_PROTOCOLS, see _neutralise
+    ("protocol", "*", "allow"): "never",  # network commands get TRANSPORTS after these
+    # Signing and verifying run gpg / ssh-keygen / gpgsm (and gpg-agent's pinentry) with the person's keys:
+    # only the person's own config may ask for that.
+    ("commit", "", "gpgsign"): None,
+    ("tag", "", "gpgsign"): None,
+    ("tag", "", "forcesignannotated"): None,
+    ("push", "", "gpgsign"): None,
+    ("log", "", "showsignature"): None,
+    ("merge", "", "verifysignatures"): None,
+    ("pull", "", "verifysignatures"): None,
+    # A lazy fetch from a promisor remote (and any fetch or push git starts on its own) runs these on this
+    # machine for a local remote; the command line names them for llmos's own pulls and pushes (remote.py).
+    ("remote", "*", "uploadpack"): "git-upload-pack",
+    ("remote", "*", "receivepack"): "git-receive-pack",
+    # Writes a cookie jar wherever the repository says (~/.bashrc…) with what a server sends.
+    ("http", "", "savecookies"): "false",
+    ("http", "*", "savecookies"): "false",
 }
 _DEFAULTS = {"core.sshcommand": "ssh", "gpg.program": "gpg", "gpg.openpgp.program": "gpg",
-             "gpg.x509.program": "gpgsm", "gpg.ssh.program": "ssh-keygen"}
+             "gpg.x509.program": "gpgsm", "gpg.ssh.program": "ssh-keygen", "commit.gpgsign": "false",
+             "tag.gpgsign": "false", "tag.forcesignannotated": "false", "push.gpgsign": "false",
+             "log.showsignature": "false", "merge.verifysignatures": "false", "pull.verifysignatures": "false"}
 # Lists that an empty value resets; the person's own entries are then added back.
 _LISTS = {("credential", "", "helper"), ("credential", "*", "helper")}
 # Name a program and have no harmless value that -c could give.
@@ -85,10 +121,8 @@ _REFUSED = {("core", "", "gitproxy"), ("remote", "*", "vcs"), ("hook", "*", "com
 # Read only by commands llmos never runs (send-email, web--browse, help, difftool, mergetool, aliases,
 # gui), or ignored by git itself outside the person's own files (uploadpack.packObjectsHook).
 _INERT_SECTIONS = {"sendemail", "browser", "web", "man", "help", "difftool", "mergetool", "alias",
-                   "instaweb", "gui", "guitool", "citool"}
-# remote.<name>.uploadpack/receivepack run on the remote's machine; for a remote on this one, pull and push
-# name the program on their command line instead (see remote.py), which git prefers to these keys.
-_INERT = {("uploadpack", "", "packobjectshook"), ("remote", "*", "uploadpack"), ("remote", "*", "receivepack")}
+                   "instaweb", "gui", "guitool", "citool", "imap", "interactive"}
+_INERT = {("uploadpack", "", "packobjectshook")}
 # Variable names that suggest a program; an unknown key ending in one of them is refused.
 _SUSPECT = ("command", "cmd", "program", "driver", "helper", "hook", "editor", "pager", "textconv",
             "askpass", "process", "clean", "smudge", "external", "proxy", "exec", "script", "tool")
@@ -102,6 +136,7 @@ class Entry:
     scope: str
     key: str  # as git prints it: section and variable lower-case, subsection as written
     value: str | None  # None for a bare boolean key ("[core] fsmonitor")
+    origin: str = ""  # the file it is in, as git names it (relative to where git ran), if known
 
 
 def split(key: str) -> tuple[str, str, str]:
@@ -120,16 +155,36 @@ def _lookup(table: Container[tuple[str, str, str]], section: str, sub: str,
 
 
 def parse_listing(out: str, scope: str | None = None) -> list[Entry]:
-    """`git config --list -z [--show-scope]`: records of `[scope NUL] key LF value NUL`."""
+    """`git config --list -z --show-origin [--show-scope]`: records of `[scope NUL] origin NUL key LF value NUL`."""
     tokens, entries = iter(out.split("\0")), []
     for token in tokens:
         if not token:
             continue
         where = scope or token
-        record = token if scope else next(tokens, "")
+        origin = next(tokens, "") if not scope else token
+        record = next(tokens, "")
         key, newline, value = record.partition("\n")
-        entries.append(Entry(where, key, value if newline else None))
+        entries.append(Entry(where, key, value if newline else None, origin.removeprefix("file:")))
     return entries
+
+
+def included_files(entries: list[Entry], cwd: str, home: str) -> list[str]:
+    """The files untrusted ``entries`` include — `include.path` and every `includeIf.<condition>.path`,
+    whatever the condition: one that does not hold now (another branch, another folder, a remote's own
+    repository) may hold for a git process llmos starts later, so their settings are overridden in advance."""
+    found = []
+    for e in entries:
+        lowered = e.key.lower()
+        if e.scope in TRUSTED_SCOPES or not e.value or not (
+                lowered == "include.path" or (lowered.startswith("includeif.") and lowered.endswith(".path"))):
+            continue
+        value = e.value
+        if value.startswith("~/"):
+            value = home + value[1:]
+        elif not value.startswith("/"):  # relative to the file holding the directive
+            value = str(Path(cwd, e.origin or ".").parent / value)
+        found.append(value)
+    return found
 
 
 def overrides(entries: list[Entry], where: str) -> list[tuple[str, str]]:
@@ -156,8 +211,6 @@ def _neutralise(key: str, mine: list[str], where: str) -> list[tuple[str, str]]:
     probe = _lookup(_NEUTRAL, section, sub, variable)
     if probe is not None:
         value = _NEUTRAL[probe]
-        if section == "protocol" and sub:
-            value = "always" if sub.lower() in ALLOWED_PROTOCOLS else "never"
         if value is None:
             value = mine[-1] if mine else _DEFAULTS.get(key.lower(), _DEFAULTS.get(f"{section}.{variable}", ""))
         return [(key, value)]

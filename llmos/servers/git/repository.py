@@ -179,22 +179,32 @@ def settings_for(ctx: GitContext, cwd: str, common_dir: str, also: tuple[Path, .
     such as a local remote) set that could run a program."""
     if Path(os.path.realpath(cwd)) in ctx.trusted:
         return policy.STATIC
-    status, out, err = runner.run(cwd, ["config", "--list", "--show-scope", "-z"], policy.STATIC + policy.HOOKS)
+    status, out, err = runner.run(cwd, ["config", "--list", "--show-scope", "--show-origin", "-z"],
+                                  policy.STATIC + policy.HOOKS)
     where = f"The repository {cwd}"
     if status != 0:  # settings that cannot be read cannot be checked: fail closed
         raise ToolError(f"{where} has settings git cannot read: {runner.clean(err) or 'unknown error'}")
     entries = policy.parse_listing(out)
-    entries += file_entries(cwd, [*sorted(Path(common_dir).glob("modules/**/config")), *also])
+    included = [Path(f) for f in policy.included_files(entries, cwd, str(Path.home())) if os.path.isfile(f)]
+    entries += file_entries(cwd, [*sorted(Path(common_dir).glob("modules/**/config")), *also, *included])
     return policy.STATIC + policy.HOOKS + tuple(policy.overrides(entries, where))
 
 
-def file_entries(cwd: str | Path, files: list[Path]) -> list[policy.Entry]:
-    """The settings in other repositories' config files (and the files they include)."""
+MAX_INCLUDE_DEPTH = 10  # git's own limit
+
+
+def file_entries(cwd: str | Path, files: list[Path], depth: int = 0) -> list[policy.Entry]:
+    """The settings in config files (other repositories', included ones) and in every file they include,
+    conditionally or not."""
     entries = []
     for file in files:
-        status, out, err = runner.run(cwd, ["config", "--includes", "--file", str(file), "--list", "-z"],
-                                      policy.STATIC)
+        status, out, err = runner.run(cwd, ["config", "--no-includes", "--file", str(file), "--list",
+                                            "--show-origin", "-z"], policy.STATIC)
         if status != 0:  # fail closed, as for the repository's own settings
             raise ToolError(f"{file} holds settings git cannot read: {runner.clean(err) or 'unknown error'}")
         entries += policy.parse_listing(out, scope="file")
-    return entries
+    nested = [Path(f) for f in policy.included_files(entries, str(cwd), str(Path.home())) if os.path.isfile(f)]
+    if nested and depth >= MAX_INCLUDE_DEPTH:
+        raise ToolError(f"{files[0]} includes config files more than {MAX_INCLUDE_DEPTH} deep (or in a circle); "
+                        "llmos cannot check them all, so it does not run git there.")
+    return entries + (file_entries(cwd, nested, depth + 1) if nested else [])

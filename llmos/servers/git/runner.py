@@ -12,6 +12,7 @@ from pathlib import Path
 
 from llmos.servers import common
 from llmos.servers.common import ToolError
+from llmos.servers.git import policy
 
 NO_GIT = "git is not installed (the git program was not found on PATH)."
 # No prompt may ever block a tool: no editor, no terminal prompt, no askpass helper (an empty GIT_ASKPASS
@@ -43,6 +44,10 @@ def run(cwd: str | Path, args: Sequence[str], settings: Settings,
         timeout: float | None = None) -> tuple[int, str, str]:
     """Run git in ``cwd``: (exit status, stdout, stderr). Never raises for a failing git command; ``timeout``
     is for commands that talk to a remote."""
+    if args and args[0] in policy.NETWORK_COMMANDS:  # the only commands that may use a transport
+        settings = (*settings, *policy.TRANSPORTS)
+    if args and args[0] in policy.DIFF_COMMANDS:  # a patch is git's own, never a program's view of a file
+        args = [args[0], *policy.DIFF_OPTIONS, *args[1:]]
     try:
         # A session of its own has no controlling terminal, so not even ssh can open /dev/tty to ask.
         process = subprocess.Popen(["git", "--no-pager", *args], cwd=cwd, env=environment(settings),
