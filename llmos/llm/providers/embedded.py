@@ -133,7 +133,7 @@ class EmbeddedProvider(Provider):
         engine = await self._engine(request.model or configured_model(self.config) or "")
         try:
             plan = await asyncio.to_thread(engine_chat.plan, engine, request.messages, request.tools,
-                                           request.json_schema)
+                                           request.json_schema, tool_choice=request.tool_choice)
         except ValueError as exc:
             raise ProviderError(self.name, ErrorKind.BAD_REQUEST, str(exc)) from exc
         room = engine.n_ctx - len(plan.prompt)
