@@ -81,8 +81,8 @@ def digest(run: Run) -> str:
 
 
 def _part(key: str, value: Any) -> str:
-    if value in (None, "", [], {}, False):
-        return ""
+    if value in (None, "", [], {}, False) or key == "id" or key.endswith("_id"):
+        return ""  # nothing said, or a handle the person never needs to read
     if isinstance(value, list):
         return f"{key}: " + ", ".join(_item(v) for v in value[:12]) + (f" (+{len(value) - 12} more)"
                                                                        if len(value) > 12 else "")
