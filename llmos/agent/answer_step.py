@@ -29,7 +29,7 @@ _QUESTION = re.compile(r"^\s*(what|what's|whats|which|who|who's|whose|where|when
 # An action on several things may take several calls (a folder made, then each file moved).
 _MANY = re.compile(r"\b(all|every|each|both|them|these|those|tidy|organi[sz]e|sort out)\b", re.I)
 _NAME_KEYS = ("name", "title", "path", "subject", "message", "url", "branch", "ref", "file")
-DIGEST_CHARS = 500
+DIGEST_CHARS = 320  # longer, and the 0.5B copies all of it into its answer (slowly)
 
 
 class Run(Protocol):
@@ -71,6 +71,12 @@ def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
     ask = ("Now tell me in one or two sentences what was done" if acted
            else "Now answer it in one or two sentences, naming the things the result shows")
     return f"My request was: {request}\n{said}\n{ask}. Answer in plain words; do not call a tool."
+
+
+def fallback(runs: Sequence[Run]) -> str:
+    """The answer when the answer step wrote a call instead of words: what the last result said."""
+    last = [r for r in runs if r.ok][-1:]
+    return f"{last[0].name}: {digest(last[0])}" if last else ""
 
 
 def digest(run: Run) -> str:

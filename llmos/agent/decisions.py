@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from llmos.agent.host import ToolInfo
 
 ANSWER = "answer"
-_ANSWER_BRANCH = {"type": "object", "properties": {"tool": {"const": ANSWER},
-                                                   "answer": {"type": "string", "minLength": 1, "maxLength": 800}},
-                  "required": ["tool", "answer"]}
+_ANSWER_BRANCH: dict[str, Any] = {"type": "object", "properties": {"tool": {"const": ANSWER},
+                                                                   "answer": {"type": "string", "minLength": 1}},
+                                  "required": ["tool", "answer"]}
 
 
 def arguments_schema(tool: ToolInfo) -> dict[str, Any]:
@@ -39,11 +39,13 @@ def arguments_schema(tool: ToolInfo) -> dict[str, Any]:
     return schema
 
 
-def decision_schema(tools: list[ToolInfo]) -> dict[str, Any]:
+def decision_schema(tools: list[ToolInfo], answer_chars: int = 800) -> dict[str, Any]:
     """An answer that says something (never empty), or a call of one offered tool with its own arguments."""
+    answer = copy.deepcopy(_ANSWER_BRANCH)
+    answer["properties"][ANSWER]["maxLength"] = answer_chars
     calls = [{"type": "object", "properties": {"tool": {"const": t.exposed}, "arguments": arguments_schema(t)},
               "required": ["tool", "arguments"]} for t in tools]
-    return {"anyOf": [_ANSWER_BRANCH, *calls]}
+    return {"anyOf": [answer, *calls]}
 
 
 def instructions(tools: list[ToolInfo]) -> str:

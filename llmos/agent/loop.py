@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import answer_step, decisions, loop_guard, repair, retrieval
+from llmos.agent import answer_step, decisions, grounding, loop_guard, repair, retrieval
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
@@ -134,6 +134,7 @@ class Agent:
         self.events = events or QuietEvents()
         self.recent_tools: list[str] = []
         self._referents = ""  # this turn's resolved references, shown with any confirmation
+        self._seen: list[Message] = []  # the conversation so far: where an identifier may come from
 
     @property
     def gate(self) -> Gate:
@@ -176,6 +177,7 @@ class Agent:
         retried: set[str] = set()
         guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
         turn_start = len(session.conversation.messages)
+        self._seen = session.conversation.messages
         answer_now, after_result, nudge = False, False, ""
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
@@ -183,8 +185,11 @@ class Agent:
             history = await self._history(session, budget, counter, turn_start)
             if answer_now:  # the results answer the request: this step answers (answer_step.py)
                 history = [*history, Message("user", nudge)]  # sent once, not kept in the session
+            # Only a small model's steps are steered; others keep the provider's default.
+            choice = ("none" if answer_now else "auto" if after_result else None) if self.settings.guide_answers \
+                else None
             request = self._request(system, history, tools, session.answer_tokens(window),
-                                    "none" if answer_now else "auto" if after_result else None)
+                                    "none" if answer_now and self.settings.constrained else choice)
             if step == 1:
                 self.router.warm(user_text, provider)
                 self.host.connect_deferred()  # servers known from the cache connect while the model thinks
@@ -197,7 +202,8 @@ class Agent:
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, {} if answer_now else by_name)
-            calls = [] if answer_now else calls  # a provider that ignored tool_choice: no call is read here
+            if answer_now and (calls or not text.strip()):  # a provider that ignored tool_choice: no call here
+                text, calls = (text if text.strip() else answer_step.fallback(result.runs)), []
             text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
@@ -240,7 +246,8 @@ class Agent:
         messages = [Message("system", system), *history]
         if self.settings.constrained:
             # The answer step's schema has no call branch; the instructions (and the prefix) stay the same.
-            schema = decisions.decision_schema([] if tool_choice == "none" else tools)
+            schema = (decisions.decision_schema([], answer_chars=400) if tool_choice == "none"
+                      else decisions.decision_schema(tools))
             return ChatRequest(messages, json_schema=schema, max_tokens=min(400, answer_tokens))
         specs = [ToolSpec(t.exposed, t.description, t.input_schema) for t in tools]
         return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens,
@@ -273,7 +280,7 @@ class Agent:
     async def _run_one(self, call: ToolCall, by_name: dict[str, ToolInfo], retried: set[str]) -> ToolRun:
         tool = by_name.get(call.name) or self.host.tools.get(call.name)
         self.events.on_tool_start(tool, call)
-        problem = self._problem(call, tool, by_name, retried)
+        problem = self._problem(call, tool, by_name, retried, [m.content for m in self._seen if m.role != "assistant"])
         if problem is not None:
             self.authorizer.record(tool, call.arguments, problem, name=call.name)
             return self._finish(call, tool, problem)
@@ -289,8 +296,8 @@ class Agent:
         return self._finish(call, tool, outcome)
 
     @staticmethod
-    def _problem(call: ToolCall, tool: ToolInfo | None, by_name: dict[str, ToolInfo], retried: set[str]
-                 ) -> Invalid | None:
+    def _problem(call: ToolCall, tool: ToolInfo | None, by_name: dict[str, ToolInfo], retried: set[str],
+                 seen: list[str]) -> Invalid | None:
         """Why the call cannot even be judged: an unknown tool, or arguments that do not fit its schema."""
         if tool is None:
             offered = ", ".join(sorted(by_name)) or "none"
@@ -298,7 +305,8 @@ class Agent:
         problem = (f"the arguments are not valid JSON: {call.malformed[:200]}" if call.malformed is not None
                    else repair.validation_error(call.arguments, tool.input_schema))
         if not problem:
-            return None
+            unseen = grounding.unseen_identifier(call.arguments, seen)
+            return Invalid(f"Not run: {unseen}.") if unseen else None
         first = call.name not in retried
         retried.add(call.name)
         return Invalid(f"Invalid arguments for {call.name}: {problem}. Call it again with arguments that match its "
