@@ -107,7 +107,7 @@ def _tools(functions: list[dict[str, Any]]) -> tuple[list[Any], dict[str, str]]:
 
 async def one_step(provider: Any, case: dict[str, Any], constrained: bool) -> list[tuple[str, dict[str, Any]]]:
     """The calls llmos would run for the case's first user turn, as (original function name, arguments)."""
-    from llmos.agent import loop, repair
+    from llmos.agent import decisions, loop, repair
     from llmos.llm.messages import ChatRequest, Message, TextDelta, ToolCallEvent, ToolSpec
 
     tools, original = _tools(case["function"])
@@ -115,8 +115,8 @@ async def one_step(provider: Any, case: dict[str, Any], constrained: bool) -> li
     system = loop.system_prompt()
     turn = [Message(m["role"], m["content"]) for m in case["question"][0]]
     if constrained:
-        system += "\n\n" + loop._constrained_instructions(tools)
-        request = ChatRequest([Message("system", system), *turn], json_schema=loop._decision_schema(tools),
+        system += "\n\n" + decisions.instructions(tools)
+        request = ChatRequest([Message("system", system), *turn], json_schema=decisions.decision_schema(tools),
                               max_tokens=300, stream=False)
     else:
         request = ChatRequest([Message("system", system), *turn], max_tokens=300, stream=False,
@@ -128,7 +128,7 @@ async def one_step(provider: Any, case: dict[str, Any], constrained: bool) -> li
         elif isinstance(event, ToolCallEvent):
             calls.append(event.call)
     if constrained:
-        _, calls = loop._decode_decision(text, by_name)
+        _, calls = decisions.decode(text, by_name)
     elif not calls:
         calls = repair.calls_from_text(text, {t.exposed: t.input_schema for t in tools})
     return [(original.get(c.name, c.name), c.arguments) for c in calls]

@@ -15,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import facts, loop_guard, repair, retrieval
+from llmos.agent import answer_step, decisions, facts, grounding, loop_guard, repair, retrieval
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
 from llmos.errors import ExitStatus
+from llmos.conversation.history import RequestTooLarge
 from llmos.conversation.session import TOOL_OUTPUT_MARK, ChatSession
 from llmos.llm.messages import ChatRequest, ChatResult, Message, ToolCall, ToolSpec
 from llmos.llm.router import IncompleteAnswer, Router
@@ -31,9 +32,7 @@ _INJECTION = re.compile(r"ignore (all |any )?(the )?(previous|prior|above|earlie
                         r"disregard (all |any )?(the )?(previous|prior|above)|you are now|new instructions|"
                         r"system prompt|do not (tell|inform) the user|as an ai (assistant|model),? you must", re.I)
 
-
-# The nudge for the step after a repeated call: small models answer when told plainly to.
-_ANSWER_NOW = "(You already have that result. Answer my request from the tool results above, in plain words.)"
+_CUT_NOTE = "[an earlier result of this request, cut to fit the context: "
 
 
 @dataclass
@@ -44,6 +43,7 @@ class AgentSettings:
     offer_all_tools: bool = False  # offer every tool whatever the context
     all_tools_context: int = 64_000  # models with at least this much context see every tool
     constrained: bool = False  # ask for one JSON decision per step instead of native tool calls
+    guide_answers: bool = False  # a small model: once results answer the request, the next step answers
     concurrent_tools: int = 4  # performance.concurrent_tools: read-only calls of one step run this many at once
     stream: bool = True
     system_prompt: str | None = None  # a template overriding the built-in one
@@ -61,6 +61,14 @@ class ToolRun:
     duration_s: float = 0.0
     refused: bool = False  # an action that needed a yes, or was denied or dry-run, did not happen
     outcome: Outcome | None = None
+
+    @property
+    def name(self) -> str:
+        return self.call.name
+
+    @property
+    def read_only(self) -> bool:
+        return self.tool is not None and self.tool.read_only
 
 
 @dataclass
@@ -102,7 +110,11 @@ def system_prompt(template: str | None = None) -> str:
     if template and "\n" not in template and Path(template).expanduser().is_file():
         template = Path(template).expanduser().read_text(encoding="utf-8")
     text = template or resources.files("llmos.data").joinpath("system-prompt.md").read_text(encoding="utf-8")
-    values = {"now": datetime.now().astimezone().strftime("%A %Y-%m-%d %H:%M %Z"), "cwd": os.getcwd(),
+    now = datetime.now().astimezone()
+    # The built-in template names the day, not the minute: the system prompt and the tool schemas after it
+    # are the prefix the engine saves between one-shot runs, and a clock in it would change every minute.
+    values = {"now": now.strftime("%A %Y-%m-%d %H:%M %Z"), "today": now.strftime("%A %Y-%m-%d (%Z)"),
+              "cwd": os.getcwd(),
               "user": getpass.getuser(), "os": f"{platform.system()} {platform.release()}",
               "home": str(Path.home())}
     return text.format_map(_Missing(values))
@@ -121,6 +133,7 @@ class Agent:
         self.events = events or QuietEvents()
         self.recent_tools: list[str] = []
         self._referents = ""  # this turn's resolved references, shown with any confirmation
+        self._seen: list[Message] = []  # the conversation so far: where an identifier may come from
 
     @property
     def gate(self) -> Gate:
@@ -154,7 +167,7 @@ class Agent:
         by_name = {t.exposed: t for t in tools}
         system = system_prompt(self.settings.system_prompt)
         if self.settings.constrained:
-            system += "\n\n" + _constrained_instructions(tools)
+            system += "\n\n" + decisions.instructions(tools)
         block = session.references.block()
         if block:
             system += "\n\n" + block
@@ -162,16 +175,20 @@ class Agent:
         result = TurnResult("", resolved=[r.describe() for r in resolutions if not r.ambiguous])
         retried: set[str] = set()
         guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
-        answer_now = False
+        turn_start = len(session.conversation.messages)
+        self._seen = session.conversation.messages
+        answer_now, after_result, nudge = False, False, ""
         for step in range(1, self.settings.max_steps + 1):
             result.steps = step
             budget, counter = session.budget(self.router, user_text, provider, system, tool_tokens)
-            history = await session.window(self.router, budget, counter)
-            # A call repeated with the same arguments already had its result: this step must answer.
-            offered = [] if answer_now else tools
-            if answer_now:
-                history = [*history, Message("user", _ANSWER_NOW)]  # sent once, not kept in the session
-            request = self._request(system, history, offered, session.answer_tokens(window))
+            history = await self._history(session, budget, counter, turn_start)
+            if answer_now:  # the results answer the request: this step answers (answer_step.py)
+                history = [*history, Message("user", nudge)]  # sent once, not kept in the session
+            # Only a small model's steps are steered; others keep the provider's default.
+            choice = ("none" if answer_now else "auto" if after_result else None) if self.settings.guide_answers \
+                else None
+            request = self._request(system, history, tools, session.answer_tokens(window),
+                                    "none" if answer_now and self.settings.constrained else choice)
             if step == 1:
                 self.router.warm(user_text, provider)
                 self.host.connect_deferred()  # servers known from the cache connect while the model thinks
@@ -183,7 +200,9 @@ class Agent:
                 raise
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
-            text, calls = self._decode(chat, by_name if offered else {})
+            text, calls = self._decode(chat, {} if answer_now else by_name)
+            if answer_now and (calls or not text.strip()):  # a provider that ignored tool_choice: no call here
+                text, calls = (text if text.strip() else answer_step.fallback(result.runs)), []
             text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
@@ -194,7 +213,10 @@ class Agent:
                 return result
             session.add(Message("assistant", "" if self.settings.constrained else text, tool_calls=calls))
             runs = await self._run_calls(calls, by_name, retried)
-            answer_now = guard.just_repeated and all(run.ok for run in runs)  # a failed call may be retried
+            after_result = True
+            answer_now = (answer_step.answer_next(runs, user_text, guard.just_repeated) if self.settings.guide_answers
+                          else guard.just_repeated and all(run.ok for run in runs))
+            nudge = answer_step.nudge(runs, user_text, acted=not all(r.read_only for r in runs))
             for run in runs:
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
@@ -210,17 +232,31 @@ class Agent:
 
     # ---- one model step ----------------------------------------------------------------------------------
 
-    def _request(self, system: str, history: list[Message], tools: list[ToolInfo], answer_tokens: int
-                 ) -> ChatRequest:
+    async def _history(self, session: ChatSession, budget: int, counter: Any, turn_start: int) -> list[Message]:
+        """The history that fits; when this request's own tool results outgrow the context, the older ones are
+        cut (oldest first, the last step's kept whole) rather than blaming the person's text."""
+        while True:
+            try:
+                return await session.window(self.router, budget, counter)
+            except RequestTooLarge:
+                if not _cut_oldest_result(session.conversation.messages, turn_start):
+                    raise
+
+    def _request(self, system: str, history: list[Message], tools: list[ToolInfo], answer_tokens: int,
+                 tool_choice: str | None = None) -> ChatRequest:
         messages = [Message("system", system), *history]
         if self.settings.constrained:
-            return ChatRequest(messages, json_schema=_decision_schema(tools), max_tokens=min(400, answer_tokens))
+            # The answer step's schema has no call branch; the instructions (and the prefix) stay the same.
+            schema = (decisions.decision_schema([], answer_chars=400) if tool_choice == "none"
+                      else decisions.decision_schema(tools))
+            return ChatRequest(messages, json_schema=schema, max_tokens=min(400, answer_tokens))
         specs = [ToolSpec(t.exposed, t.description, t.input_schema) for t in tools]
-        return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens)
+        return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens,
+                           tool_choice=tool_choice)
 
     def _decode(self, chat: ChatResult, by_name: dict[str, ToolInfo]) -> tuple[str, list[ToolCall]]:
         if self.settings.constrained:
-            return _decode_decision(chat.text, by_name)
+            return decisions.decode(chat.text, by_name)
         if chat.tool_calls:
             return chat.text, chat.tool_calls
         repaired = repair.calls_from_text(chat.text, {n: t.input_schema for n, t in by_name.items()})
@@ -245,7 +281,7 @@ class Agent:
     async def _run_one(self, call: ToolCall, by_name: dict[str, ToolInfo], retried: set[str]) -> ToolRun:
         tool = by_name.get(call.name) or self.host.tools.get(call.name)
         self.events.on_tool_start(tool, call)
-        problem = self._problem(call, tool, by_name, retried)
+        problem = self._problem(call, tool, by_name, retried, [m.content for m in self._seen if m.role != "assistant"])
         if problem is not None:
             self.authorizer.record(tool, call.arguments, problem, name=call.name)
             return self._finish(call, tool, problem)
@@ -261,8 +297,8 @@ class Agent:
         return self._finish(call, tool, outcome)
 
     @staticmethod
-    def _problem(call: ToolCall, tool: ToolInfo | None, by_name: dict[str, ToolInfo], retried: set[str]
-                 ) -> Invalid | None:
+    def _problem(call: ToolCall, tool: ToolInfo | None, by_name: dict[str, ToolInfo], retried: set[str],
+                 seen: list[str]) -> Invalid | None:
         """Why the call cannot even be judged: an unknown tool, or arguments that do not fit its schema."""
         if tool is None:
             offered = ", ".join(sorted(by_name)) or "none"
@@ -270,7 +306,8 @@ class Agent:
         problem = (f"the arguments are not valid JSON: {call.malformed[:200]}" if call.malformed is not None
                    else repair.validation_error(call.arguments, tool.input_schema))
         if not problem:
-            return None
+            unseen = grounding.unseen_identifier(call.arguments, seen)
+            return Invalid(f"Not run: {unseen}.") if unseen else None
         first = call.name not in retried
         retried.add(call.name)
         return Invalid(f"Invalid arguments for {call.name}: {problem}. Call it again with arguments that match its "
@@ -299,37 +336,14 @@ class Agent:
         return f"{TOOL_OUTPUT_MARK}{body}"
 
 
-def _decision_schema(tools: list[ToolInfo]) -> dict[str, Any]:
-    """Either a call of an offered tool, or an answer that says something (an empty answer is not allowed)."""
-    call = {"type": "object", "properties": {"tool": {"type": "string", "enum": [t.exposed for t in tools]},
-                                             "arguments": {"type": "object"}},
-            "required": ["tool", "arguments"]}
-    answer = {"type": "object", "properties": {"tool": {"const": "answer"},
-                                               "answer": {"type": "string", "minLength": 1, "maxLength": 800}},
-              "required": ["tool", "answer"]}
-    return {"anyOf": [call, answer] if tools else [answer]}
 
-
-def _constrained_instructions(tools: list[ToolInfo]) -> str:
-    lines = ["Reply with one JSON object. To use a tool: {\"tool\": NAME, \"arguments\": {…}}. "
-             "To answer the user: {\"tool\": \"answer\", \"answer\": TEXT}. Tools:"]
-    for t in tools:
-        params = ", ".join(f"{k}: {v.get('type', 'any')}" for k, v in (t.input_schema.get("properties") or {}).items())
-        lines.append(f"- {t.exposed}({params}): {t.description.splitlines()[0] if t.description else ''}")
-    return "\n".join(lines)
-
-
-def _decode_decision(text: str, by_name: dict[str, ToolInfo]) -> tuple[str, list[ToolCall]]:
-    try:
-        decision = json.loads(text)
-    except json.JSONDecodeError:
-        calls = repair.calls_from_text(text, {n: t.input_schema for n, t in by_name.items()})
-        return ("" if calls else text), calls
-    if not isinstance(decision, dict):
-        return text, []
-    name = decision.get("tool")
-    if name in by_name:
-        raw = decision.get("arguments")
-        arguments: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        return "", [ToolCall(repair.new_call_id(), str(name), arguments)]
-    return str(decision.get("answer") or ""), []
+def _cut_oldest_result(messages: list[Message], turn_start: int) -> bool:
+    """Shorten the oldest whole tool result of this turn that is not among the last step's; False if none."""
+    last_call = max((i for i in range(turn_start, len(messages)) if messages[i].tool_calls), default=len(messages))
+    for i in range(turn_start, last_call):
+        m = messages[i]
+        if m.role == "tool" and not m.content.startswith(_CUT_NOTE) and len(m.content) > 300:
+            messages[i] = Message("tool", f"{_CUT_NOTE}{m.content[:200]} …]", tool_call_id=m.tool_call_id,
+                                  name=m.name)
+            return True
+    return False

@@ -31,6 +31,8 @@ def agent_settings(config: Config, stream: bool = True, router: Router | None = 
         tool_result_budget=a["tool_result_budget"],
         all_tools_context=a["all_tools_context"],
         constrained=constrained(a["constrained"], provider, model, window),
+        # what auto would pick is also whether the model needs its answer steps decided for it (answer_step.py)
+        guide_answers=constrained("auto", provider, model, window),
         concurrent_tools=config.performance.concurrent_tools,
         stream=stream and config.performance.streaming,
         system_prompt=a.get("system_prompt"),

@@ -33,13 +33,14 @@ class ChatPlan:
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
          json_schema: dict[str, Any] | None = None, constrain_tools: bool = True,
-         tool_format: str = "tagged") -> ChatPlan:
+         tool_format: str = "tagged", tool_choice: str | None = None) -> ChatPlan:
     """Raises ValueError for a JSON schema no grammar can express. ``constrain_tools=False`` gives the tools
     to the model's template (if it knows tools) and streams whatever the model writes, as llama-server does.
     ``tool_format``: "tagged" (the template's own tool block; the grammar forces its ``<tool_call>`` block) or
     "json" (tools listed briefly in the system prompt). Measured on Qwen2.5-Coder-0.5B (benchmarks/README.md):
     "json" chose the first tool better (9/10 against 7/10) but after a listing went on to an unrequested
-    write, where "tagged" answered; templates without tools always get "json"."""
+    write, where "tagged" answered; templates without tools always get "json". ``tool_choice``: "none" allows
+    only the reply, "auto" any offered call, None the default below (after a tool result, only the reply)."""
     backend = engine.backend
     chat_template = backend.chat_template()
     tools = list(tools or [])
@@ -50,11 +51,13 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
         render_tools = tools if template.supports_tools(chat_template) else None
     elif tools:
         tagged = tool_format == "tagged" and template.supports_tools(chat_template)
-        # After a tool result the grammar allows only the reply. Measured with Qwen2.5-Coder-0.5B: offered the
-        # tools again it lists the same folder until the context is full, or goes on to another tool it was
-        # not asked for (read a file, delete a folder) instead of saying what it found. A next action is the
-        # person's next request; tool output can never lead to a call by itself.
-        offered = [] if messages[-1].role == "tool" else tools
+        # By default, after a tool result the grammar allows only the reply. Measured with Qwen2.5-Coder-0.5B:
+        # offered the tools again it lists the same folder until the context is full, or goes on to another
+        # tool it was not asked for (read a file, delete a folder) instead of saying what it found. llmos's
+        # agent decides per step instead (agent/answer_step.py: a lookup made for an action may be followed
+        # by the action) and says so with tool_choice.
+        reply_only = tool_choice == "none" or (tool_choice is None and messages[-1].role == "tool")
+        offered = [] if reply_only else tools
         try:
             grammar = toolcalls.tool_grammar(offered, backend.grammar_from_schema, tagged)
             mode = "tagged" if tagged else "json"

@@ -31,15 +31,15 @@ MAX_ARGUMENT_CHARS = 300
 OPEN, CLOSE = "<tool_call>\n", "</tool_call>"
 
 
-def _bounded(schema: Any) -> Any:
+def bounded(schema: Any) -> Any:
     """A copy with every unbounded string capped: free text fields are where tiny models run on."""
     if isinstance(schema, dict):
-        out = {k: _bounded(v) for k, v in schema.items()}
+        out = {k: bounded(v) for k, v in schema.items()}
         if out.get("type") == "string" and "maxLength" not in out and "enum" not in out:
             out["maxLength"] = MAX_ARGUMENT_CHARS
         return out
     if isinstance(schema, list):
-        return [_bounded(v) for v in schema]
+        return [bounded(v) for v in schema]
     return schema
 
 
@@ -47,7 +47,7 @@ def call_schema(tools: list[ToolSpec], to_grammar: Callable[[dict[str, Any]], st
     """anyOf: {"name": TOOL, "arguments": TOOL's schema} per tool, plus the reply pseudo-tool."""
     branches = []
     for tool in [REPLY_TOOL, *tools]:
-        arguments = _bounded(copy.deepcopy(tool.input_schema or {"type": "object"}))
+        arguments = bounded(copy.deepcopy(tool.input_schema or {"type": "object"}))
         try:
             to_grammar(arguments)  # a schema the converter cannot read still gets a well-formed object
         except Exception:

@@ -52,6 +52,9 @@ class ChatRequest:
     temperature: float | None = None
     json_schema: dict[str, Any] | None = None  # constrain the answer to this schema where supported
     num_ctx: int | None = None  # context window to request (Ollama); the conversation budget
+    # "none": the tools stay in the prompt (its evaluated prefix is reused) but this answer may not call one;
+    # "auto": calls allowed; None: the provider's own default
+    tool_choice: str | None = None
 
 
 # Stream events: an adapter yields these, in order, ending with exactly one Done.

@@ -151,7 +151,7 @@ class EmbeddedProvider(Provider):
         yield TextDelta("")  # a sign of life: loading is over, the prompt is read next
         try:
             plan = await asyncio.to_thread(engine_chat.plan, engine, request.messages, request.tools,
-                                           request.json_schema)
+                                           request.json_schema, tool_choice=request.tool_choice)
         except ValueError as exc:
             raise ProviderError(self.name, ErrorKind.BAD_REQUEST, str(exc)) from exc
         room = engine.n_ctx - len(plan.prompt)

@@ -89,6 +89,8 @@ class OpenAIChatProvider(Provider):
         if request.tools:
             kwargs["tools"] = [{"type": "function", "function": {
                 "name": t.name, "description": t.description, "parameters": t.input_schema}} for t in request.tools]
+            if request.tool_choice:
+                kwargs["tool_choice"] = request.tool_choice  # "none": the tools stay, this answer is words
         if request.max_tokens is not None:
             # api.openai.com's newer models only take max_completion_tokens; many servers only max_tokens.
             key = "max_completion_tokens" if self.config.type == "openai" else "max_tokens"

@@ -1,0 +1,112 @@
+"""When the next step must answer instead of calling another tool, and the nudge that asks for the answer.
+
+Measured on Qwen2.5-Coder-0.5B (benchmarks/README.md): offered the tools again after a good result, it asks
+for the same call again (or an unrelated one) instead of saying what it found; told only "answer from the
+tool results above" it replied "I don't have any tool results", or vaguely ("the contents are listed…").
+So once a result answers the request the next step offers no calls, and the nudge repeats the request and
+a short digest of what the last calls returned: copying names out of it is the easy path.
+
+When tools stay offered after a result: a failed call (the model may fix its arguments), a lookup made
+for an action ("kill backup-daemon": find the PID, then kill it), and an action on several things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+# Words that ask for a change; without one, a request is a question a read-only result answers.
+_ACTION = re.compile(
+    r"\b(delete|remove|rm|erase|trash|get rid|throw away|discard|move|rename|put|tidy|organi[sz]e|sort out|"
+    r"copy|back ?up|duplicate|make|create|new|write|add|append|replace|overwrite|edit|change|save|"
+    r"kill|stop|end|terminate|close|quit|open|launch|start|run|play|commit|push|pull|stage|unstage|stash|"
+    r"restore|revert|reset|switch|checkout|merge|branch off|init|initiali[sz]e|turn .+ into|clone|download|"
+    r"grab|fetch and save|install|uninstall|set|mkdir|empty)\b", re.I)
+_QUESTION = re.compile(r"^\s*(what|what's|whats|which|who|who's|whose|where|when|why|how|is|are|am|was|were|"
+                       r"do|does|did|have|has|show|list|tell|give|find|summari[sz]e|describe|explain|check)\b", re.I)
+# An action on several things may take several calls (a folder made, then each file moved).
+_MANY = re.compile(r"\b(all|every|each|both|them|these|those|tidy|organi[sz]e|sort out)\b", re.I)
+_NAME_KEYS = ("name", "title", "path", "subject", "message", "url", "branch", "ref", "file")
+DIGEST_CHARS = 320  # longer, and the 0.5B copies all of it into its answer (slowly)
+
+
+class Run(Protocol):
+    """The parts of an agent ToolRun this module reads."""
+    ok: bool
+    text: str
+    structured: dict[str, Any] | None
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def asks_for_action(request: str) -> bool:
+    """Whether the request asks for a change, not only for information ("when did I last change x?" does not;
+    "can you delete old.log?" does)."""
+    if not _ACTION.search(request):
+        return False
+    polite = re.match(r"^\s*(can|could|would|will|please)\b", request, re.I)
+    return bool(polite) or not (_QUESTION.match(request) and request.rstrip().endswith("?"))
+
+
+def answer_next(runs: Sequence[Run], request: str, just_repeated: bool) -> bool:
+    """After one step's calls: must the next step answer (no calls offered)?"""
+    if not runs or not all(r.ok for r in runs):
+        return False  # a failed call may be retried with better arguments
+    if just_repeated:
+        return True  # the model asked again for a result it already had
+    if all(r.read_only for r in runs):
+        return not asks_for_action(request)  # a lookup answers a question; for an action it is a first step
+    return not _MANY.search(request)  # one action done; several things may need another call
+
+
+def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
+    """The user message for the answer step (sent once, not kept in the session)."""
+    said = "; ".join(f"{r.name} returned {digest(r)}" for r in runs[-3:] if r.ok)
+    ask = ("Now tell me in one or two sentences what was done" if acted
+           else "Now answer it in one or two sentences, naming the things the result shows")
+    return f"My request was: {request}\n{said}\n{ask}. Answer in plain words; do not call a tool."
+
+
+def fallback(runs: Sequence[Run]) -> str:
+    """The answer when the answer step wrote a call instead of words: what the last result said."""
+    last = [r for r in runs if r.ok][-1:]
+    return f"{last[0].name}: {digest(last[0])}" if last else ""
+
+
+def digest(run: Run) -> str:
+    """A short, flat rendering of a result: its top-level values, and the names in any list."""
+    if not run.structured:
+        return _cut(" ".join(run.text.split()))
+    return _cut("; ".join(p for p in (_part(k, v) for k, v in run.structured.items()) if p))
+
+
+def _part(key: str, value: Any) -> str:
+    if value in (None, "", [], {}, False) or key == "id" or key.endswith("_id"):
+        return ""  # nothing said, or a handle the person never needs to read
+    if isinstance(value, list):
+        return f"{key}: " + ", ".join(_item(v) for v in value[:12]) + (f" (+{len(value) - 12} more)"
+                                                                       if len(value) > 12 else "")
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k} {v}" for k, v in value.items() if isinstance(v, str | int | float) and v != "")
+        return f"{key}: {inner}" if inner else ""
+    return f"{key}: {value}"
+
+
+def _item(value: Any) -> str:
+    if not isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    label = next((str(value[k]) for k in _NAME_KEYS if value.get(k) not in (None, "")), "")
+    extras = [f"{k} {value[k]}" for k in ("pid", "status", "size_human", "user") if value.get(k) not in (None, "")]
+    if not label:
+        label = next((str(v) for v in value.values() if isinstance(v, str) and v), "")
+    return f"{label} ({', '.join(extras)})" if extras else label
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DIGEST_CHARS else text[:DIGEST_CHARS].rstrip() + " …"
