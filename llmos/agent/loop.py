@@ -201,9 +201,7 @@ class Agent:
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, {} if answer_now else by_name)
-            if answer_now and (calls or not text.strip()):  # a provider that ignored tool_choice: no call here
-                text, calls = (text if text.strip() else answer_step.fallback(result.runs)), []
-            text, calls = (stop, []) if (stop := guard.repeated(calls)) else (text, calls)
+            text, calls = _settle(text, calls, answer_now, guard.repeated(calls), result.runs)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
                     text = "(The model returned an empty answer. Try rephrasing, or another model.)"
@@ -347,3 +345,15 @@ def _cut_oldest_result(messages: list[Message], turn_start: int) -> bool:
                                   name=m.name)
             return True
     return False
+
+
+def _settle(text: str, calls: list[ToolCall], answer_now: bool, stop: str | None,
+            runs: list[Any]) -> tuple[str, list[ToolCall]]:
+    """What a step's output comes to: on the answer step no call is run (a provider that ignored tool_choice
+    gets the last result's digest as its answer); a call repeated to the loop guard's limit ends the turn and
+    says so, counted even on the answer step."""
+    if answer_now and (calls or not text.strip()):
+        text, calls = (text if text.strip() else answer_step.fallback(runs)), []
+    if stop:
+        text, calls = (f"{stop}\n\n{text}" if text.strip() else stop), []
+    return text, calls
