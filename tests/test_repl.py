@@ -122,6 +122,7 @@ def test_plain_terminal_no_color(isolated_home: Path, files: Path) -> None:
             term.type("hello")
             term.send("Enter")
             term.wait_for("answer")
+            term.wait_for("llmos>", after="answer")  # the prompt is back: Ctrl-D now ends the session
             term.send("C-d")
             term.wait_for("EXIT=0")
 
