@@ -120,18 +120,33 @@ class UsageStore:
     def add(self, record: UsageRecord) -> None:
         """Record one request; when the database cannot be written (disk full, read-only), say so once and
         go on: usage accounting never breaks a request."""
-        try:
-            self._db.execute(
-                "INSERT INTO requests (ts, provider, model, input_tokens, output_tokens, estimated, latency_s,"
-                " ttft_s, success, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.ts or self._clock(), record.provider, record.model, record.input_tokens,
-                 record.output_tokens, int(record.estimated), record.latency_s, record.ttft_s, int(record.success),
-                 record.error_kind),
-            )
-        except (sqlite3.OperationalError, OSError) as exc:
-            if not self.unsaved:
-                self.unsaved = True
-                unsaved("usage records", self.path, exc, "`llmos usage` will not count these requests")
+        for attempt in range(50):  # another llmos process holding the write lock: wait for it, never drop
+            try:
+                self._insert(record)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    self._report(exc)
+                    return
+                time.sleep(0.05 * (attempt + 1))
+            except OSError as exc:
+                self._report(exc)
+                return
+        self._report(sqlite3.OperationalError("the database stayed locked"))
+
+    def _report(self, exc: Exception) -> None:
+        if not self.unsaved:
+            self.unsaved = True
+            unsaved("usage records", self.path, exc, "`llmos usage` will not count these requests")
+
+    def _insert(self, record: UsageRecord) -> None:
+        self._db.execute(
+            "INSERT INTO requests (ts, provider, model, input_tokens, output_tokens, estimated, latency_s,"
+            " ttft_s, success, error_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.ts or self._clock(), record.provider, record.model, record.input_tokens,
+             record.output_tokens, int(record.estimated), record.latency_s, record.ttft_s, int(record.success),
+             record.error_kind),
+        )
 
     def records(self, since: float = 0.0) -> list[UsageRecord]:
         rows = self._db.execute(
