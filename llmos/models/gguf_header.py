@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
@@ -153,8 +156,8 @@ class _Cursor:
         return LongArray(etype, count)
 
 
-def read_header(path: Path) -> Header:
-    """The metadata and tensor table of ``path``; GgufError when it is not a readable GGUF file."""
+def _with_mapped(path: Path, read: Callable[[mmap.mmap, int], T]) -> T:
+    """``read(buffer, size)`` over ``path`` mapped read-only; GgufError when it is not a readable GGUF file."""
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -162,33 +165,32 @@ def read_header(path: Path) -> Header:
             if size < 24:
                 raise GgufError(f"{path}: not a GGUF file (only {size} bytes)")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                return _parse(buf, path, size)
+                return read(buf, size)
     except OSError as exc:
         raise GgufError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def read_header(path: Path) -> Header:
+    """The metadata and tensor table of ``path``; GgufError when it is not a readable GGUF file."""
+    return _with_mapped(path, lambda buf, size: _parse(buf, Path(path), size))
 
 
 def read_metadata(path: Path, wanted: set[str]) -> dict[str, Any]:
     """The ``wanted`` metadata values of ``path`` that it has, reading stops once all are found (milliseconds:
     the vocabulary after them is never walked). GgufError when it is not a readable GGUF file."""
-    path = Path(path)
-    try:
-        with path.open("rb") as f:
-            size = path.stat().st_size
-            if size < 24:
-                raise GgufError(f"{path}: not a GGUF file (only {size} bytes)")
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                cur, _version, _tensors, n_kv = _start(buf, path)
-                found: dict[str, Any] = {}
-                for _ in range(n_kv):
-                    key = cur.string()
-                    value = cur.value(cur.take("I"))
-                    if key in wanted:
-                        found[key] = value
-                        if found.keys() >= wanted:
-                            break
-                return found
-    except OSError as exc:
-        raise GgufError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    def read(buf: mmap.mmap, _size: int) -> dict[str, Any]:
+        cur, _version, _tensors, n_kv = _start(buf, Path(path))
+        found: dict[str, Any] = {}
+        for _ in range(n_kv):
+            key = cur.string()
+            value = cur.value(cur.take("I"))
+            if key in wanted:
+                found[key] = value
+                if found.keys() >= wanted:
+                    break
+        return found
+
+    return _with_mapped(path, read)
 
 
 def trained_context(path: Path) -> int | None:
