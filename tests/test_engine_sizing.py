@@ -5,6 +5,7 @@ loads. Real GGUFs from .test-cache/models, found where a person would put them (
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from llmos.llm.providers.embedded import load_engine
 from llmos.llm.router import Router
 from llmos.picker.embedded import physical_cores
 from tests.conftest import write_user_config
+from tests.inprocess import llmos
 from tests.llm_server import MODELS, model_path
 
 QWEN = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
@@ -113,3 +115,17 @@ def test_gpu_layers_the_binding_cannot_offload_are_not_promised(models_folder: P
     router = Router(load_config())
     plan = router.engine_plan(router.provider("embedded").config)
     assert (plan.gpu_layers, plan.device) == (0, "cpu") and plan.banner().endswith("· CPU · 1 thread")
+
+
+def test_llmos_models_shows_what_the_config_pins(models_folder: Path) -> None:
+    """`llmos models` says what `llmos` will load: the configured file, context, threads and GPU layers."""
+    write_user_config(models_folder.parents[2], ONLY_EMBEDDED + f"  embedded:\n    model: {model_path()}\n"
+                      "    n_ctx: 2048\n    threads: 1\n    gpu_layers: 0\n")
+    done = llmos("models", "--json")
+    assert done.returncode == 0, done.stderr
+    engine = json.loads(done.stdout)["gguf"]["engine"]
+    assert (engine["model"], engine["n_ctx"], engine["threads"], engine["gpu_layers"]) == \
+        ("SmolLM2-135M-Instruct.Q4_1", 2048, 1, 0)
+    assert engine["banner"] == "SmolLM2-135M-Instruct.Q4_1 · ctx 2048 · CPU · 1 thread"
+    table = llmos("models")
+    assert "Embedded engine SmolLM2-135M-Instruct.Q4_1 · ctx 2048 · CPU · 1 thread" in " ".join(table.stdout.split())

@@ -13,13 +13,32 @@ _VRAM_HELP = "What if the GPU had this many MiB free (e.g. 4096 for a 4 GB card)
 _JSON_HELP = "Print the result as JSON."
 
 
-def _survey(vram_mib: int | None) -> Any:
+def _survey(vram_mib: int | None, config: Any = None) -> Any:
     from llmos.config import load_config
     from llmos.picker.inventory import survey_sync
 
     if vram_mib is not None and vram_mib <= 0:
         raise typer.BadParameter("must be a positive number of MiB", param_hint="--vram-mib")
-    return survey_sync(load_config(), vram_mib=vram_mib)
+    return survey_sync(config or load_config(), vram_mib=vram_mib)
+
+
+def _gguf_overview(survey: Any, config: Any) -> Any:
+    """The GGUF files and the engine's plan, with what the embedded provider's config pins (model, n_ctx,
+    threads, gpu_layers), so this says what `llmos` will load."""
+    from llmos.models.overview import overview
+
+    pins = next((p for p in config.providers().values() if p.type == "embedded" and p.enabled), None)
+    if pins is None:
+        return overview(survey.machine, survey.settings)
+    from dataclasses import replace
+
+    from llmos.llm.providers.embedded import binding_offloads, configured_model
+
+    view = overview(survey.machine, survey.settings, threads=pins.threads, model=configured_model(pins),
+                    n_ctx=pins.n_ctx, gpu_layers=pins.gpu_layers)
+    if view.engine.gpu_layers and not binding_offloads():
+        view = replace(view, engine=view.engine.with_gpu_layers(0))  # a CPU-only build of the binding
+    return view
 
 
 def _print_json(data: Any) -> None:
@@ -38,12 +57,13 @@ def models(ctx: typer.Context,
     support, estimated memory at the context the picker would use, and whether each fits this machine."""
     if ctx.invoked_subcommand is not None:
         return
-    from llmos.models.overview import overview
+    from llmos.config import load_config
 
-    survey = _survey(vram_mib)
+    config = load_config()
+    survey = _survey(vram_mib, config)
     fits = survey.fits()
     choice = survey.choose("default", tools=True)
-    gguf = overview(survey.machine, survey.settings)
+    gguf = _gguf_overview(survey, config)
     if json_output:
         _print_json({**survey.to_json(), "choice": choice.to_json(), "models": [f.to_json() for f in fits],
                      "gguf": gguf.to_json()})

@@ -42,7 +42,10 @@ def free_disk(folder: Path) -> int:
     return 0
 
 
-def overview(machine: Machine, settings: Settings | None = None, *, threads: int | None = None) -> GgufOverview:
+def overview(machine: Machine, settings: Settings | None = None, *, threads: int | None = None,
+             model: str | None = None, n_ctx: int | None = None, gpu_layers: int | None = None) -> GgufOverview:
+    """``model``, ``n_ctx``, ``threads``, ``gpu_layers``: what the embedded provider's config pins (they win
+    over the picker's choice, as when the engine loads)."""
     from llmos import paths
 
     # picker.model pins Ollama's model; the engine's own model comes from its provider's config.
@@ -50,7 +53,9 @@ def overview(machine: Machine, settings: Settings | None = None, *, threads: int
     local = discover()
     fits = [(m, assess(m.spec, machine, settings, cpu_max_ctx=CPU_MAX_CTX) if m.spec is not None else None)
             for m in local]
-    engine = plan_engine(machine, local, settings=settings, threads=threads)
+    engine = plan_engine(machine, local, settings=settings, threads=threads, model=model, n_ctx=n_ctx)
+    if gpu_layers is not None:
+        engine = engine.with_gpu_layers(gpu_layers)
     recommended = recommend_engine(machine, settings=settings, threads=threads)
     folder = paths.models_dir()
     return GgufOverview(fits, engine, recommended, folder, free_disk(folder))

@@ -50,12 +50,12 @@ def size_engine(config: ProviderConfig, picker_config: Any = None, model: str | 
                            threads=config.threads)
     if config.gpu_layers is not None:
         choice = choice.with_gpu_layers(config.gpu_layers)
-    if choice.gpu_layers and not _binding_offloads():
+    if choice.gpu_layers and not binding_offloads():
         choice = choice.with_gpu_layers(0)  # a CPU-only build: the banner must not promise the GPU
     return choice
 
 
-def _binding_offloads() -> bool:
+def binding_offloads() -> bool:
     from llmos.engine.backend import EngineError
     from llmos.engine.cyllama_backend import gpu_offload
 
