@@ -121,7 +121,8 @@ class Handler(BaseHTTPRequestHandler):
             self._json(400, error)
             return
         job = Generation(chat_plan.prompt, min(int(limit), engine.n_ctx - len(chat_plan.prompt)), chat_plan.grammar,
-                         float(body.get("temperature") or 0.0), int(body.get("seed") or 0))
+                         float(body.get("temperature") or 0.0), int(body.get("seed") or 0),
+                         lazy_grammar=chat_plan.lazy_grammar)
         reply = _Reply(self, body, chat_plan.mode)
         watch = _Watch(engine, self.connection)
         try:

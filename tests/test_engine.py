@@ -133,3 +133,21 @@ def test_reply_words_are_decoded_as_they_stream() -> None:
     shown = "".join(stream.feed(ch) for ch in raw)
     assert shown == 'Two files: a"b".txt\nand été.md'
     assert ReplyStream().feed('{"name": "delete", "arguments": {"path": "x"}}') == ""
+
+
+def test_a_lazy_grammar_leaves_plain_words_free(engine: Engine) -> None:
+    grammar = 'root ::= "{" [a-z]{1,20} "}"'
+    job = Generation(prompt(engine, [Message("user", "Name three colours.")]), max_tokens=16, grammar=grammar,
+                     lazy_grammar=True)
+    text = engine.generate(job)
+    assert text.strip() and text.lstrip()[0] not in "<{[`"  # words the grammar would not have allowed
+
+
+def test_a_lazy_grammar_holds_an_answer_that_starts_like_a_call(engine: Engine) -> None:
+    # The model starts this answer with "{" and would write disk_usage; the grammar allows only list_directory.
+    schema = {"type": "object", "properties": {"tool": {"type": "string", "enum": ["list_directory"]}},
+              "required": ["tool"], "additionalProperties": False}
+    grammar = engine.backend.grammar_from_schema(schema)
+    request = 'Reply with this JSON and nothing else: {"tool": "disk_usage"}'
+    job = Generation(prompt(engine, [Message("user", request)]), max_tokens=30, grammar=grammar, lazy_grammar=True)
+    assert json.loads(engine.generate(job)) == {"tool": "list_directory"}

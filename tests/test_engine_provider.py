@@ -10,8 +10,9 @@ import pytest
 from llmos.config import load_config
 from llmos.config.model import ProviderConfig
 from llmos.errors import ErrorKind, NoProviderAvailable, ProviderError
-from llmos.llm.messages import ChatRequest, Done, Message, TextDelta, ToolCallEvent, ToolSpec
+from llmos.llm.messages import ChatRequest, Done, Message, TextDelta, ToolCall, ToolCallEvent, ToolSpec
 from llmos.llm.providers import create_provider
+from llmos.llm.providers.embedded import load_engine
 from llmos.llm.router import Router
 from llmos.usage.store import UsageStore
 from tests.conftest import cancel_mid_answer_then_ask_again, write_user_config
@@ -21,6 +22,10 @@ from tests.llm_server import model_path
 def config(model: str | None = None, **kw) -> ProviderConfig:
     return ProviderConfig(name="embedded", type="embedded", model=model or str(model_path()), threads=1,
                           n_ctx=kw.pop("n_ctx", 2048), **kw)
+
+
+async def _collect(stream) -> list:
+    return [e async for e in stream]
 
 
 async def events_of(request: ChatRequest, cfg: ProviderConfig | None = None) -> list:
@@ -51,6 +56,25 @@ def test_offered_tools_give_well_formed_calls_or_words() -> None:
     for call in calls:  # the grammar allows only offered tools with their arguments' shape
         assert call.name == "list_directory" and isinstance(call.arguments.get("path"), str)
     assert calls or any(isinstance(e, TextDelta) for e in events) or events[-1].finish_reason == "length"
+
+
+def test_after_a_tool_result_the_answer_streams_as_plain_words() -> None:
+    tools = [ToolSpec("list_directory", "List the files in a folder.",
+                      {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]})]
+    call = ToolCall("call_1", "list_directory", {"path": "/tmp"})
+    request = ChatRequest([Message("system", "You operate this computer."), Message("user", "list the files in /tmp"),
+                           Message("assistant", "", tool_calls=[call]),
+                           Message("tool", '{"entries": ["a.txt", "b.csv"]}', tool_call_id="call_1",
+                                   name="list_directory")], tools=tools, max_tokens=40, stream=True)
+    provider = create_provider("embedded", config())
+    events = asyncio.run(_collect(provider.chat(request)))
+    words = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert not any(isinstance(e, ToolCallEvent) for e in events)
+    # Only the reply is allowed here, and it is written as plain words: every generated token is a word of the
+    # answer, none a {"name": "reply", "arguments": …} wrapper around it.
+    engine = load_engine(provider.plan())
+    assert words.strip() and events[-1].usage.output_tokens <= len(engine.tokenize(words.strip())) + 2
+    assert sum(1 for e in events if isinstance(e, TextDelta) and e.text) > 1  # streamed, not all at the end
 
 
 def test_a_missing_model_names_the_path_and_the_fix(tmp_path: Path) -> None:

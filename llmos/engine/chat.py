@@ -4,6 +4,8 @@ Shared by the embedded provider and the test server, so both decode the same way
 - ``text``: a plain answer, streamed as generated.
 - ``schema``: the answer held to a JSON schema by a grammar (response_format / agent.constrained), streamed.
 - ``tagged`` / ``json``: tools offered, the grammar of toolcalls.py; only a reply's words are streamed.
+- ``reply``: tools known but only the reply allowed (after a tool result): plain words, streamed; if the model
+  starts to write a call, the reply grammar holds it to a reply (toolcalls.REPLY_TOOL).
 - ``native``: tools whose schemas no grammar can express: the model writes freely in its own template's
   format and agent/repair.py reads any call out of the text.
 """
@@ -29,6 +31,7 @@ class ChatPlan:
     grammar: str | None = None
     stable_prefix: int = 0  # system prompt and tool schemas: the part worth keeping between runs
     tools: list[ToolSpec] = field(default_factory=list)
+    lazy_grammar: bool = False  # "reply": plain words unless the answer starts like a call (engine.Generation)
 
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
@@ -87,6 +90,10 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
         if text.startswith(head):
             stable = common_prefix(backend.tokenize(head, add_bos=not (special[0] and head.startswith(special[0]))),
                                    prompt)
+    if mode in ("tagged", "json") and reply_only:
+        # Only the reply is allowed: its words are written freely, and the reply grammar holds the answer
+        # only if the model starts to write a call anyway.
+        return ChatPlan(prompt, "reply", grammar, stable, tools, lazy_grammar=True)
     return ChatPlan(prompt, mode, grammar, stable, tools)
 
 
@@ -117,6 +124,11 @@ def _with_instructions(messages: list[Message], text: str) -> list[Message]:
 _CALL_STARTS = ("<tool_call>", "{", "[", "```")
 
 
+def _held_to_reply(start: str) -> bool:
+    """A "reply" answer that began like a call, so the engine wrote it under the reply grammar."""
+    return start[:1] in ("<", "{", "[", "`")
+
+
 class Reader:
     """Feeds on generated pieces; says what to show now, and at the end the answer text and tool calls."""
 
@@ -131,9 +143,17 @@ class Reader:
 
     def feed(self, piece: str) -> str:
         self._parts.append(piece)
-        if self.plan.mode in ("text", "schema"):
+        mode = self.plan.mode
+        if mode == "reply":
+            start = "".join(self._parts).lstrip()
+            if not start:
+                return ""
+            mode = "tagged" if _held_to_reply(start) else "text"
+            if mode == "text" and not "".join(self._parts[:-1]).strip():
+                piece = start  # the first words, without the whitespace held back before them
+        if mode in ("text", "schema"):
             return piece
-        if self.plan.mode in ("tagged", "json"):
+        if mode in ("tagged", "json"):
             return self._reply.feed(piece)
         return self._native()
 
@@ -151,6 +171,9 @@ class Reader:
 
     def finish(self) -> tuple[str, list[ToolCall]]:
         raw = "".join(self._parts)
+        if self.plan.mode == "reply" and not _held_to_reply(raw.lstrip()):
+            self.raw = raw  # the tokens as written, so the next prompt shares them
+            return raw.strip(), []
         if self.plan.mode in ("text", "schema", "native"):
             # native: calls printed as text are recovered by the agent's repair layer, like any provider's
             return raw, []

@@ -43,11 +43,20 @@ class Generation:
     temperature: float = 0.0
     seed: int = 0
     stable_prefix: int = 0  # the first N prompt tokens are worth saving to (and restoring from) a state file
+    # The grammar applies only if the answer starts like a call ("<", "{", "[", "`"); plain words are written
+    # freely. Measured on Qwen2.5-Coder-0.5B, 2 threads: checking the grammar costs ~20 ms a token over the
+    # 151k-token vocabulary, and a reply written as JSON takes ~4x the tokens of the same words.
+    lazy_grammar: bool = False
     # Called (in the engine's thread) after each chunk of the prompt is read, with the tokens read so far: a
     # sign of life while a long prompt is evaluated on a slow CPU, so deadlines can count silence, not wait.
     on_progress: Callable[[int], None] | None = None
     stats: GenerationStats = field(default_factory=GenerationStats)
     output: list[int] = field(default_factory=list)  # the tokens generated
+
+
+def _starts_like_call(text: str) -> bool:
+    start = text.lstrip()
+    return not start or start[0] in "<{[`"
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -167,7 +176,8 @@ class Engine:
     # ---- answer ------------------------------------------------------------------------------------------
 
     def _decode(self, job: Generation) -> Iterator[str]:
-        sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
+        lazy = bool(job.grammar) and job.lazy_grammar
+        sampler = self.backend.sampler(None if lazy else job.grammar, job.temperature, job.seed)
         output = job.output
         shown = 0  # characters of the answer already yielded
         room = self.n_ctx - len(self._evaluated)
@@ -176,6 +186,12 @@ class Engine:
             if self._cancel.is_set():
                 raise Cancelled()
             token = sampler.sample()
+            if lazy:
+                lazy = False
+                if _starts_like_call(self.backend.detokenize([token])):
+                    # The same logits, sampled again under the grammar: nothing was evaluated in between.
+                    sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
+                    token = sampler.sample()
             if self.backend.is_end(token):
                 job.stats.finish_reason = "stop"
                 break
