@@ -114,15 +114,6 @@ def _home(model: Path, threads: int, work: Path) -> dict[str, str]:
     return env
 
 
-def _stable_prompt(home: Path) -> Path:
-    """The built-in system prompt with the date where it has the minute (what branch fitmodel does to the
-    built-in one): the system-and-tools prefix is then the same for every run of the day."""
-    text = (ROOT / "llmos" / "data" / "system-prompt.md").read_text(encoding="utf-8")
-    path = home / "system-prompt.md"
-    path.write_text(text.replace("{now}", time.strftime("%A %Y-%m-%d")), encoding="utf-8")
-    return path
-
-
 def _load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -134,12 +125,10 @@ def bench_oneshot(args: argparse.Namespace) -> None:
         (work / name).write_text("x\n")
     env = _home(model_file(args.model), args.threads, work)
     env["LLMOS_DEBUG"] = "1"  # the provider logs each generation's reused / evaluated tokens
-    if args.stable_prompt:
-        config = Path(env["XDG_CONFIG_HOME"]) / "llm-os" / "llm.yaml"
-        prompt = _stable_prompt(Path(env["XDG_CONFIG_HOME"]))
-        config.write_text(config.read_text().replace("agent:\n", f"agent:\n  system_prompt: {prompt}\n"))
     cache = Path(env["XDG_CACHE_HOME"]) / "llm-os" / "engine"
-    prompt_kind = "date-only system prompt" if args.stable_prompt else "built-in system prompt (Now: HH:MM)"
+    # The built-in system prompt names the day, not the minute: the system-and-tools prefix saved by one run is
+    # the same for every run of the day.
+    prompt_kind = "built-in system prompt"
     print(f"one-shot, {args.model}, {args.threads} thread(s), {prompt_kind}; {_load()}", file=sys.stderr)
     for label, keep_prefix in (("no saved prefix", False), ("saved prefix", True)):
         times = []
@@ -222,8 +211,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--modes", default="tagged,json,native")
-    parser.add_argument("--stable-prompt", action="store_true",
-                        help="oneshot: the system prompt with the date, not the minute (a reusable prefix)")
     args = parser.parse_args()
     {"toolcalls": bench_toolcalls, "oneshot": bench_oneshot, "shell": bench_shell, "install": bench_install}[
         args.what](args)
