@@ -63,6 +63,8 @@ STATIC: tuple[tuple[str, str], ...] = (
     ("submodule.recurse", "false"),
     ("fetch.recurseSubmodules", "false"),
     ("push.recurseSubmodules", "no"),
+    # A patch of a submodule is its commit ids, never its files' lines (their secrets are not checked here).
+    ("diff.submodule", "short"),
 )
 HOOKS = (("core.hooksPath", HOOKS_OFF),)
 
