@@ -83,5 +83,5 @@ def git_show(
 
 TOOLS = [
     Tool(git_log, READ_ONLY, facts(paths=["repo"])),
-    Tool(git_show, READ_ONLY, facts(paths=["repo"]), defaults={"max_bytes": "max_diff_bytes"}),
+    Tool(git_show, READ_ONLY, facts(paths=["repo"], content=True), defaults={"max_bytes": "max_diff_bytes"}),
 ]

@@ -128,5 +128,5 @@ def git_diff(
 
 TOOLS = [
     Tool(git_status, READ_ONLY, facts(paths=["repo"])),
-    Tool(git_diff, READ_ONLY, facts(paths=["repo"]), defaults={"max_bytes": "max_diff_bytes"}),
+    Tool(git_diff, READ_ONLY, facts(paths=["repo"], content=True), defaults={"max_bytes": "max_diff_bytes"}),
 ]
