@@ -245,3 +245,46 @@ def test_llmos_run_git_diff_and_show_keep_the_secret_out_of_the_models_prompt(ho
     assert TOKEN not in prompts and TOKEN not in out.stdout  # …the content did not
     assert "copy.txt" not in git(repo, "ls-files", "--stage")
     assert not objects_hold_token(repo, "NEW=")  # the changed .env was not staged either
+
+
+def test_a_dotfiles_repository_at_home_never_shows_or_stages_credential_folders(home: Path) -> None:
+    """The repository is the home folder itself: `.aws/credentials` and `.config/gh/hosts.yml` are secret by
+    folder (the deny-list's paths), whatever their names say."""
+    git(home, "init", "-q", "-b", "main")
+    for key, value in (("user.name", "Ada"), ("user.email", "ada@example.com"), ("commit.gpgsign", "false")):
+        git(home, "config", key, value)
+    for rel in (".aws/credentials", ".config/gh/hosts.yml"):
+        write(home, rel, f"token: {TOKEN}\n")
+    write(home, ".vimrc", "set number\n")
+    git(home, "add", "-f", ".aws/credentials", ".vimrc")
+    git(home, "commit", "-qm", "dotfiles")
+    write(home, ".aws/credentials", f"token: {TOKEN}\nother: {TOKEN}\n")
+    results = calls(home, ("git_diff", {"repo": str(home)}), ("git_show", {"repo": str(home)}),
+                    ("git_add", {"repo": str(home), "paths": [".config", ".aws"]}),
+                    ("git_diff", {"repo": str(home), "staged": True}))
+    for text in results:
+        assert TOKEN not in text, text
+    assert "hosts.yml" not in git(home, "ls-files", "--stage")
+    assert git(home, "diff", "--cached", "--name-only") == ""  # the changed credentials were not staged
+
+
+def test_a_merge_that_resolves_a_secret_conflict_is_not_shown(home: Path) -> None:
+    """git_show of a merge commit prints a combined diff (`diff --cc`): the secret is left out of it too."""
+    repo = make_repo(home)
+    write(repo, ".env", "TOKEN=base\n")
+    git(repo, "add", "-f", ".env")
+    git(repo, "commit", "-qm", "env")
+    git(repo, "switch", "-qc", "side")
+    write(repo, ".env", "TOKEN=side\n")
+    git(repo, "commit", "-qam", "side")
+    git(repo, "switch", "-q", "main")
+    write(repo, ".env", "TOKEN=main\n")
+    git(repo, "commit", "-qam", "main")
+    subprocess.run(["git", "merge", "-q", "side"], cwd=repo, capture_output=True)  # conflicts
+    write(repo, ".env", f"TOKEN={TOKEN}\n")
+    git(repo, "add", ".env")
+    git(repo, "commit", "-qm", "merged")
+    assert TOKEN in git(repo, "show", "HEAD")  # plain git shows the resolution
+    results = calls(home, ("git_show", {"repo": str(repo)}), ("git_diff", {"repo": str(repo), "ref": "side"}))
+    for text in results:
+        assert TOKEN not in text, text
