@@ -288,3 +288,27 @@ def test_a_merge_that_resolves_a_secret_conflict_is_not_shown(home: Path) -> Non
     results = calls(home, ("git_show", {"repo": str(repo)}), ("git_diff", {"repo": str(repo), "ref": "side"}))
     for text in results:
         assert TOKEN not in text, text
+
+
+@pytest.mark.parametrize("untracked", [False, True])
+def test_a_stash_never_records_a_secret(home: Path, untracked: bool) -> None:
+    """A stash is a commit, and it puts the working tree back: a hard link to a key stashed as notes.txt
+    would then be shown by git_show stash@{0} (or its untracked-files parent) with nothing left to check."""
+    repo = make_repo(home)
+    write(repo, "notes.txt", "plain\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "notes")
+    if untracked:
+        os.link(home / ".ssh" / "id_rsa", repo / "loose.txt")
+        write(repo, ".env.local", f"TOKEN={TOKEN}\n")
+    else:
+        (repo / "notes.txt").unlink()
+        os.link(home / ".ssh" / "id_rsa", repo / "notes.txt")
+    at = str(repo)
+    results = calls(home, ("git_stash_push", {"repo": at, "untracked": untracked}),
+                    ("git_show", {"repo": at, "ref": "stash@{0}"}), ("git_show", {"repo": at, "ref": "stash@{0}^3"}))
+    for text in results:
+        assert TOKEN not in text, text
+    assert "credential" in results[0]
+    assert git(repo, "stash", "list") == ""
+    assert not objects_hold_token(repo)

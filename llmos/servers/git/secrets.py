@@ -8,7 +8,7 @@ name may appear in a git tool's answer; its content never does:
 - a patch (git_diff, git_show) leaves every secret file out with exclude pathspecs built from the listing,
   and the patch text is checked again afterwards, file by file, for secret names and private-key text;
 - git_add never stages a secret (exclude pathspecs, then a check of the index), and git_commit refuses while
-  one is staged or `all` would stage one.
+  one is staged or `all` would stage one; git_stash_push refuses while a change it would record is one.
 
 A name git prints that is not UTF-8 cannot be matched by spelling, so it is withheld too.
 """
