@@ -312,3 +312,22 @@ def test_a_stash_never_records_a_secret(home: Path, untracked: bool) -> None:
     assert "credential" in results[0]
     assert git(repo, "stash", "list") == ""
     assert not objects_hold_token(repo)
+
+
+def test_a_name_that_is_not_utf8_cannot_hide_a_hard_link_to_a_key(home: Path) -> None:
+    """git prints `notes\\xff.txt` as `notes\\ufffd.txt`, a name no lstat finds: withheld, not trusted."""
+    repo = make_repo(home)
+    raw = os.fsencode(repo) + b"/notes\xff.txt"
+    with open(raw, "wb") as f:
+        f.write(b"plain\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "odd name")
+    os.unlink(raw)
+    os.link(home / ".ssh" / "id_rsa", raw)
+    at = str(repo)
+    results = calls(home, ("git_diff", {"repo": at}), ("git_diff", {"repo": at, "ref": "HEAD"}),
+                    ("git_add", {"repo": at, "paths": ["."]}))
+    for text in results:
+        assert TOKEN not in text, text
+    assert "withheld" in results[0]
+    assert not objects_hold_token(repo)
