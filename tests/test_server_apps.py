@@ -144,7 +144,7 @@ def test_tools_declare_their_facts_as_meta() -> None:
     for name in ("launch_app", "open_with_default"):
         assert tools[name]["llmos/url_args"] == ["target"] and tools[name]["llmos/network"] is True
     assert tools["list_apps"] == {"llmos/reversible": False, "llmos/path_args": [], "llmos/url_args": [],
-                                  "llmos/network": False}
+                                  "llmos/network": False, "llmos/reads_content": False}
 
 
 def test_list_apps_visibility_and_precedence(desktop: dict[str, Path]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from llmos.servers.tooling import META_KEYS, NETWORK, PATH_ARGS, REVERSIBLE, URL_ARGS
+from llmos.servers.tooling import CONTENT, META_KEYS, NETWORK, PATH_ARGS, REVERSIBLE, URL_ARGS
 from tests.mcp_helpers import stdio_client
 
 DECLARING = ("git", "system", "browser", "filesystem", "apps")
@@ -21,6 +21,9 @@ NETWORK_TOOLS = {
     "filesystem": set(),
     "apps": {"launch_app", "open_with_default"},  # they may open a URL in the browser
 }
+# Tools whose results hold what files say (they arm the exfiltration question); listings do not.
+CONTENT_TOOLS = {"git": {"git_diff", "git_show"}, "system": set(), "browser": set(),
+                 "filesystem": {"read_file", "search_content"}, "apps": set()}
 
 
 @functools.cache
@@ -47,6 +50,7 @@ def test_every_tool_declares_sane_facts(server: str) -> None:
         assert set(paths) <= arguments and set(urls) <= arguments, (tool.name, paths, urls, arguments)
         # an argument may be either (launch_app opens a file or a URL): it is then checked as both
         assert meta[NETWORK] == (tool.name in NETWORK_TOOLS[server]), tool.name
+        assert meta[CONTENT] is (tool.name in CONTENT_TOOLS[server]), tool.name
         if urls:
             assert meta[NETWORK], f"{tool.name} takes a URL but says it stays on this machine"
         notes = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}

@@ -152,7 +152,7 @@ class Authorizer:
         """Remember that this turn has read data that must not leave the machine unasked."""
         if any(looks_secret(text) for text in (result.text, *_strings(result.structured))):
             what = f"something secret-looking (from {tool.qualified})"
-        elif tool.server == "shell" or (facts.path_args(tool) and not facts.sends_off_machine(tool)):
+        elif facts.reads_content(tool):  # declared by the server: a listing or disk usage is not content
             what = f"file content (from {tool.qualified})"
         else:
             return

@@ -2,8 +2,9 @@
 
 Built-in servers declare, per tool: ``llmos/reversible`` (`llmos undo` reverses it), ``llmos/path_args``
 and ``llmos/url_args`` (which arguments are paths or URLs), ``llmos/network`` (it sends data off the
-machine). Only built-in servers are believed: a third-party server's `_meta` is ignored, and its tools
-count as reaching the network unless they are read-only.
+machine), ``llmos/reads_content`` (its result holds what files say: a read, matching lines, a patch — not a
+listing, a process table or disk usage). Only built-in servers are believed: a third-party server's `_meta`
+is ignored, and its tools count as reaching the network unless they are read-only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def path_args(tool: ToolInfo) -> list[str]:
 
 def url_args(tool: ToolInfo) -> list[str]:
     return _names(_declared(tool, "url_args"))
+
+
+def reads_content(tool: ToolInfo) -> bool:
+    """Whether the built-in tool's result holds file content (what arms the exfiltration question)."""
+    return _declared(tool, "reads_content") is True
 
 
 def sends_off_machine(tool: ToolInfo) -> bool:

@@ -35,7 +35,8 @@ def shell_tool(command: str) -> ToolInfo:
     return ToolInfo("shell", "run", "shell.run", "Run a command in the user's shell.",
                     {"type": "object", "properties": {"command": {"type": "string"}}},
                     {"readOnlyHint": False, "destructiveHint": destructive}, True, True,
-                    {"llmos/reversible": False, "llmos/paths": _words(command) if destructive else []})
+                    {"llmos/reversible": False, "llmos/reads_content": True,  # its output may be any file's
+                     "llmos/paths": _words(command) if destructive else []})
 
 
 def _words(command: str) -> list[str]:

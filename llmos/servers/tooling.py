@@ -19,12 +19,14 @@ REVERSIBLE = "llmos/reversible"  # `llmos undo` can reverse the call
 PATH_ARGS = "llmos/path_args"  # arguments naming a file or folder (absolute, ~ or from the current folder)
 URL_ARGS = "llmos/url_args"  # argument names that are URLs
 NETWORK = "llmos/network"  # the call reaches, or sends data to, another machine
-META_KEYS = (REVERSIBLE, PATH_ARGS, URL_ARGS, NETWORK)
+CONTENT = "llmos/reads_content"  # the result holds what files say (a file read, matching lines, a patch)
+META_KEYS = (REVERSIBLE, PATH_ARGS, URL_ARGS, NETWORK, CONTENT)
 
 
 def facts(*, reversible: bool = False, paths: Iterable[str] = (), urls: Iterable[str] = (),
-          network: bool = False) -> dict[str, Any]:
-    return {REVERSIBLE: reversible, PATH_ARGS: list(paths), URL_ARGS: list(urls), NETWORK: network}
+          network: bool = False, content: bool = False) -> dict[str, Any]:
+    return {REVERSIBLE: reversible, PATH_ARGS: list(paths), URL_ARGS: list(urls), NETWORK: network,
+            CONTENT: content}
 
 
 @dataclass(frozen=True)

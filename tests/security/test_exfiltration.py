@@ -256,3 +256,70 @@ def test_content_read_in_an_earlier_turn_still_counts_after_continue(isolated_ho
     assert first.returncode == 0, first.stderr
     assert second.returncode == 4, second.stderr
     assert listener.received == []
+
+
+# ---- what arms the question: file content, not a listing --------------------------------------------------
+
+def _with_git(model: ScriptedModel, files: Path) -> str:
+    return model.config(f"servers:\n  system: {{enabled: false}}\n  apps: {{enabled: false}}\n"
+                        f"  filesystem:\n    roots: [{files}]\n  browser:\n    allow_private: true\n")
+
+
+def _repo(files: Path) -> Path:
+    import subprocess
+
+    repo = files / "repo"
+    for args in (("init", "-q", "-b", "main", str(repo)), ("-C", str(repo), "config", "user.name", "Ada"),
+                 ("-C", str(repo), "config", "user.email", "ada@example.com")):
+        subprocess.run(["git", *args], check=True, capture_output=True)
+    (repo / "plan.txt").write_text("launch on friday\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", "commit", "-qm", "plan"], check=True,
+                   capture_output=True)
+    (repo / "plan.txt").write_text("launch on monday\n")
+    return repo
+
+
+def _then_fetch(isolated_home: Path, files: Path, listener: Listener, first: tuple) -> tuple:
+    with ReplayServer() as server:
+        model = ScriptedModel(server)
+        write_user_config(isolated_home, _with_git(model, files))
+        model.say(openai_tool_calls(first), openai_tool_calls(("fetch_page", {"url": leak_url(listener, "x")})),
+                  openai_text("Done."))
+        out = llmos("run", "--json", "look around, then check the site")
+    made = json.loads(out.stdout)["tool_calls"]
+    assert made[0]["ok"] is True, made  # the first call really ran and returned its result
+    return out, [(c["tool"], c["decision"]) for c in made]
+
+
+@pytest.mark.parametrize("first", [("list_directory", {"path": "{files}"}), ("tree", {"path": "{files}"}),
+                                   ("stat", {"path": "{files}/notes.txt"}), ("search_files", {"pattern": "notes*",
+                                                                                            "path": "{files}"}),
+                                   ("disk_usage", {"path": "{files}"}), ("git_status", {"repo": "{repo}"}),
+                                   ("git_log", {"repo": "{repo}"})],
+                         ids=lambda f: f[0])
+def test_a_listing_then_a_fetch_does_not_ask(isolated_home: Path, files: Path, listener: Listener,
+                                             first: tuple) -> None:
+    """Names, sizes and commit lists are not file content: the fetch after them runs unasked (off a terminal,
+    where asking would refuse it) and reaches the port."""
+    repo = _repo(files)
+    arguments = {k: v.format(files=files, repo=repo) for k, v in first[1].items()}
+    out, decisions = _then_fetch(isolated_home, files, listener, (first[0], arguments))
+    assert out.returncode == 0, out.stderr
+    assert decisions[1] == ("browser.fetch_page", "allow"), decisions
+    assert len(listener.received) == 1 and b"GET /collect?d=x" in listener.received[0]
+
+
+@pytest.mark.parametrize("first", [("read_file", {"path": "{files}/notes.txt"}),
+                                   ("search_content", {"query": "noon", "path": "{files}"}),
+                                   ("git_diff", {"repo": "{repo}"}), ("git_show", {"repo": "{repo}"})],
+                         ids=lambda f: f[0])
+def test_file_content_then_a_fetch_still_asks(isolated_home: Path, files: Path, listener: Listener,
+                                              first: tuple) -> None:
+    """A read, matching lines, a patch: the fetch after them is refused off a terminal; nothing is sent."""
+    repo = _repo(files)
+    arguments = {k: v.format(files=files, repo=repo) for k, v in first[1].items()}
+    out, decisions = _then_fetch(isolated_home, files, listener, (first[0], arguments))
+    assert out.returncode == 4, out.stderr
+    assert decisions[0][1] == "allow" and decisions[1] == ("browser.fetch_page", "refused"), decisions
+    assert listener.received == []

@@ -22,11 +22,11 @@ def build_server(settings: dict[str, Any]) -> Any:
     fs = Fs(Sandbox.from_settings(settings), UndoJournal(), walk_limit=walk_limit(settings))
     server = new_server("filesystem", "Files and folders on this computer: list, read, search, create, move, "
                         "and delete (to the trash, undoable). Paths may use ~.")
-    looking = facts(paths=["path"])
+    looking, reading_content = facts(paths=["path"]), facts(paths=["path"], content=True)
     register(server, fs, [
         Tool(reading.list_directory, READ_ONLY, looking), Tool(reading.tree, READ_ONLY, looking),
-        Tool(reading.stat, READ_ONLY, looking), Tool(reading.read_file, READ_ONLY, looking),
-        Tool(searching.search_files, READ_ONLY, looking), Tool(searching.search_content, READ_ONLY, looking),
+        Tool(reading.stat, READ_ONLY, looking), Tool(reading.read_file, READ_ONLY, reading_content),
+        Tool(searching.search_files, READ_ONLY, looking), Tool(searching.search_content, READ_ONLY, reading_content),
         Tool(searching.find_largest, READ_ONLY, looking), Tool(searching.disk_usage, READ_ONLY, looking),
         Tool(writing.create_file, ADDITIVE, facts(reversible=True, paths=["path"])),
         Tool(writing.write_file, DESTRUCTIVE, facts(reversible=True, paths=["path"])),

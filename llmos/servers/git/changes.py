@@ -9,6 +9,7 @@ from llmos.servers.git.arguments import Paths, RepoArg, arg
 from llmos.servers.git.models import Committed, Files, Reset
 from llmos.servers.git.repository import LIST_LIMIT, GitContext, Repo, open_repo
 from llmos.servers.git.runner import lines
+from llmos.servers.git.secrets import Withholding, exclusions
 from llmos.servers.git.status import parse_status
 from llmos.servers.tooling import Tool, facts
 
@@ -16,11 +17,57 @@ from llmos.servers.tooling import Tool, facts
 def git_add(ctx: GitContext, paths: Paths, repo: RepoArg = None) -> Files:
     """Stage files or folders ('.' for everything) so that the next git_commit records them."""
     r = open_repo(ctx, repo, write=True)
-    r.git("add", "--", *paths)
+    withholding = Withholding(ctx.sandbox, r.cwd)
+    before = set(_staged_names(r))
+    secret = withholding.secrets([[name] for name in _would_add(r, paths)])
+    r.git("add", "--", *paths, *exclusions(secret))
+    # The check after: whatever a pathspec missed is taken out of the index again.
+    slipped = [n for n in _staged_names(r) if n not in before and withholding.is_secret(n)]
+    if slipped:
+        _unstage(r, slipped)
     staged = [c.path for c in parse_status(r)["staged"]]
     shown, more = cap(staged, LIST_LIMIT)
-    return Files(repo=r.cwd, branch=r.branch(), files=shown, more=more,
-                 note=f"{len(staged)} file(s) now staged." if staged else "Nothing is staged.")
+    note = f"{len(staged)} file(s) now staged." if staged else "Nothing is staged."
+    withheld = sorted({*secret, *slipped})
+    if withheld:
+        note += (f" Not staged: {', '.join(withheld[:20])} — credentials (by name, folder or identity: a hard "
+                 "link, a link into a credential folder) are never staged by llmos.")
+    return Files(repo=r.cwd, branch=r.branch(), files=shown, more=more, note=note)
+
+
+def _would_add(r: Repo, paths: list[str]) -> list[str]:
+    """The files `git add -- paths` would record: untracked ones not ignored, and changed tracked ones."""
+    untracked = lines(r.git("ls-files", "-z", "--others", "--exclude-standard", "--", *paths))
+    changed = lines(r.git("ls-files", "-z", "--modified", "--", *paths))
+    return [*untracked, *changed]
+
+
+def _staged_names(r: Repo) -> list[str]:
+    """Files whose staged content differs from HEAD, deletions left out (a removal records no content)."""
+    if r.head()[1] is None:
+        return lines(r.git("ls-files", "-z", "--cached"))
+    return lines(r.git("diff", "--cached", "--name-only", "--diff-filter=d", "--no-renames", "-z"))
+
+
+def _unstage(r: Repo, names: list[str]) -> None:
+    specs = [f":(literal){n}" for n in names]
+    if r.head()[1] is None:
+        r.git("rm", "--cached", "-q", "--ignore-unmatch", "--", *specs)
+    else:
+        r.git("reset", "-q", "HEAD", "--", *specs)
+
+
+def _refuse_secrets(ctx: GitContext, r: Repo, all: bool) -> None:
+    """git_commit records no credential: not one already staged, not one `all` would stage."""
+    withholding = Withholding(ctx.sandbox, r.cwd)
+    staged = [n for n in _staged_names(r) if withholding.is_secret(n)]
+    later = [n for n in lines(r.git("ls-files", "-z", "--modified")) if withholding.is_secret(n)] if all else []
+    if staged or later:
+        names = ", ".join(sorted({*staged, *later})[:20])
+        how = (" Unstage it yourself (git restore --staged FILE)." if staged else
+               " Commit without all=true, after git_add of the other files.")
+        raise ToolError(f"Nothing was committed: {names} is a credential (by name, folder or identity: a hard "
+                        f"link, a link into a credential folder); llmos never commits one.{how}")
 
 
 def _nothing_staged(r: Repo, all: bool) -> None:
@@ -45,6 +92,7 @@ def git_commit(
     if conflict := r.conflict_error("The last merge"):
         raise conflict
     _nothing_staged(r, all)
+    _refuse_secrets(ctx, r, all)
     r.git("commit", "-q", *(["-a"] if all else []), "-m", message)
     branch, sha = r.branch(), r.resolve("HEAD")
     files, more = cap(lines(r.git("diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", "-m",

@@ -9,6 +9,7 @@ from llmos.servers.git.arguments import MaxBytes, RepoArg, arg
 from llmos.servers.git.models import Commit, FileChange, Log, Shown
 from llmos.servers.git.repository import LIST_LIMIT, GitContext, Repo, open_repo
 from llmos.servers.git.runner import lines
+from llmos.servers.git.secrets import Withholding, exclusions, withheld_note
 from llmos.servers.git.status import CHANGES, cap_text
 from llmos.servers.tooling import Tool, facts
 
@@ -68,15 +69,19 @@ def git_show(
     meta = r.git("show", "--no-show-signature", "-s", "--format=%H%x1f%h%x1f%an%x1f%ae%x1f%aI%x1f%P%x1f%B", sha)
     full, short, author, email, date, parents, message = meta.split("\x1f", 6)
     files = _changed_files(r, sha)
-    patch = r.git("show", "--no-show-signature", "--format=", "--no-color", "--no-ext-diff", "--patch",
-                  sha).lstrip("\n")
+    withholding = Withholding(ctx.sandbox, r.cwd)
+    secret = withholding.secrets([[f.old_path, f.path] if f.old_path else [f.path] for f in files])
+    spec = ["--", *exclusions(secret)] if secret else []
+    patch, dropped = withholding.filter_patch(r.git("show", "--no-show-signature", "--format=", "--no-color",
+                                                    "--no-ext-diff", "--patch", sha, *spec).lstrip("\n"))
     patch, size, truncated = cap_text(patch, max_bytes)
     return Shown(repo=r.cwd, sha=full, short_sha=short, author=author, email=email, date=date,
                  subject=message.split("\n", 1)[0], message=message.strip(), parents=parents.split(),
-                 files=cap(files, LIST_LIMIT)[0], patch=patch, bytes=size, truncated=truncated)
+                 files=cap(files, LIST_LIMIT)[0], patch=patch, bytes=size, truncated=truncated,
+                 note=withheld_note(max(len(secret), dropped)))
 
 
 TOOLS = [
     Tool(git_log, READ_ONLY, facts(paths=["repo"])),
-    Tool(git_show, READ_ONLY, facts(paths=["repo"]), defaults={"max_bytes": "max_diff_bytes"}),
+    Tool(git_show, READ_ONLY, facts(paths=["repo"], content=True), defaults={"max_bytes": "max_diff_bytes"}),
 ]

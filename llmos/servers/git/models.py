@@ -65,6 +65,7 @@ class Shown(Commit):
     patch: str
     bytes: int
     truncated: bool
+    note: str = ""
 
 
 class Branch(BaseModel):

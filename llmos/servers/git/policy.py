@@ -63,6 +63,16 @@ STATIC: tuple[tuple[str, str], ...] = (
     ("submodule.recurse", "false"),
     ("fetch.recurseSubmodules", "false"),
     ("push.recurseSubmodules", "no"),
+    # A patch of a submodule is its commit ids, never its files' lines (their secrets are not checked here).
+    ("diff.submodule", "short"),
+    # No background work after a command: automatic gc and maintenance (which run hooks such as
+    # pre-auto-gc, repacks and, for maintenance, fetches), a detached gc outliving the tool call, or gc in a
+    # local remote after a push.
+    ("gc.auto", "0"),
+    ("gc.autoDetach", "false"),
+    ("maintenance.auto", "false"),
+    ("receive.autogc", "false"),
+    ("fetch.writeCommitGraph", "false"),
 )
 HOOKS = (("core.hooksPath", HOOKS_OFF),)
 

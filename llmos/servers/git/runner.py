@@ -19,7 +19,10 @@ NO_GIT = "git is not installed (the git program was not found on PATH)."
 # also stops git falling back to SSH_ASKPASS); the editors are `true`, so nothing waits for a person.
 QUIET_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS_REQUIRE": "never",
              "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no",
-             "GIT_PAGER": "cat", "PAGER": "cat", "GIT_PROTOCOL_FROM_USER": "0", "LC_ALL": "C", "LANGUAGE": "C"}
+             "GIT_PAGER": "cat", "PAGER": "cat", "GIT_PROTOCOL_FROM_USER": "0", "LC_ALL": "C", "LANGUAGE": "C",
+             # The person's own git-lfs (a filter in their config) downloads nothing on checkout, so a
+             # repository's .lfsconfig (lfs.url) cannot make a checkout reach a URL.
+             "GIT_LFS_SKIP_SMUDGE": "1"}
 
 Settings = Sequence[tuple[str, str]]
 # Local commands get a limit too, so nothing (a stuck lock, a huge tree on a dead network mount) can hold a

@@ -8,7 +8,8 @@ from llmos.servers.common import ADDITIVE, DESTRUCTIVE, READ_ONLY, ToolError, ca
 from llmos.servers.git.arguments import RepoArg, arg
 from llmos.servers.git.models import Stash, Stashed, Stashes
 from llmos.servers.git.repository import LIST_LIMIT, GitContext, Repo, open_repo
-from llmos.servers.git.runner import clean
+from llmos.servers.git.runner import clean, lines
+from llmos.servers.git.secrets import Withholding
 from llmos.servers.tooling import Tool, facts
 
 
@@ -34,6 +35,7 @@ def git_stash_push(
     """Put uncommitted changes aside (saved as stash@{0}), leaving a clean working tree."""
     r = open_repo(ctx, repo, write=True)
     r.resolve("HEAD")  # stashing needs a first commit
+    _refuse_secrets(ctx, r, untracked)
     before = len(stashes(r))
     r.git("stash", "push", "-q", *(["--include-untracked"] if untracked else []),
           *(["-m", message] if message else []))
@@ -42,6 +44,20 @@ def git_stash_push(
         raise ToolError(f"There are no local changes to stash in {r.cwd}.")
     return Stashed(repo=r.cwd, branch=r.branch(), stash=after[0],
                    note="Changes saved as stash@{0}; git_stash_pop brings them back.")
+
+
+def _refuse_secrets(ctx: GitContext, r: Repo, untracked: bool) -> None:
+    """A stash is a commit: it records no credential (a changed file that is a hard link to a key would be
+    kept in it, and the working tree put back, so nothing left would show what it was)."""
+    withholding = Withholding(ctx.sandbox, r.cwd)
+    changed = lines(r.git("ls-files", "-z", "--modified"))
+    if untracked:
+        changed += lines(r.git("ls-files", "-z", "--others", "--exclude-standard"))
+    secret = sorted({n for n in changed if withholding.is_secret(n)})
+    if secret:
+        raise ToolError(f"Nothing was stashed: {', '.join(secret[:20])} is a credential (by name, folder or "
+                        "identity: a hard link, a link into a credential folder); llmos never records one in a "
+                        "stash. Move it out of the repository first.")
 
 
 def git_stash_pop(

@@ -8,7 +8,7 @@ from llmos.servers.common import READ_ONLY, cap
 from llmos.servers.git.arguments import MaxBytes, RepoArg, arg
 from llmos.servers.git.models import Diff, FileChange, Status
 from llmos.servers.git.repository import LIST_LIMIT, GitContext, Repo, open_repo
-from llmos.servers.git.runner import lines
+from llmos.servers.git.secrets import Withholding, change_groups, exclusions, withheld_note
 from llmos.servers.tooling import Tool, facts
 
 CHANGES = {"M": "modified", "T": "type changed", "A": "added", "D": "deleted", "R": "renamed", "C": "copied"}
@@ -108,19 +108,25 @@ def git_diff(
     else:
         against = "staged vs the last commit" if staged else "unstaged: working tree vs staged files"
     spec = ["--", path] if path else []
-    text, size, truncated = cap_text(r.git(*args, *spec), max_bytes)
-    files, more = cap(lines(r.git(*args, "--name-only", "-z", *spec)), LIST_LIMIT)
+    groups = change_groups(r.git(*args, "--name-status", "-z", *spec))
+    withholding = Withholding(ctx.sandbox, r.cwd)
+    secret = withholding.secrets(groups)
+    if secret:
+        spec = ["--", *([path] if path else []), *exclusions(secret)]
+    patch, dropped = withholding.filter_patch(r.git(*args, *spec))
+    text, size, truncated = cap_text(patch, max_bytes)
+    files, more = cap([g[-1] for g in groups], LIST_LIMIT)
     note = f"Cut at {max_bytes} of {size} bytes; pass path= to narrow it." if truncated else ""
     if not text:
-        note = "No differences."
+        note = "No differences." if not groups else "No differences that may be shown."
         if not staged and not ref and r.git("diff", "--cached", "--name-only", *spec):
             note += " There are staged changes: use staged=true to see them."
     note += f" {more} more files changed." if more else ""
+    note += " " + withheld_note(max(len(secret), dropped))
     return Diff(repo=r.cwd, branch=r.branch(), against=against, files=files, diff=text, bytes=size,
                 truncated=truncated, note=note.strip())
 
-
 TOOLS = [
     Tool(git_status, READ_ONLY, facts(paths=["repo"])),
-    Tool(git_diff, READ_ONLY, facts(paths=["repo"]), defaults={"max_bytes": "max_diff_bytes"}),
+    Tool(git_diff, READ_ONLY, facts(paths=["repo"], content=True), defaults={"max_bytes": "max_diff_bytes"}),
 ]
