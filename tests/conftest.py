@@ -72,6 +72,26 @@ def scripted_model(home: Path, files: Path) -> Iterator[Any]:
         yield scripted
 
 
+@contextlib.contextmanager
+def two_biggest_listed(home: Path, tmp_path: Path, *more_replies: Any) -> Iterator[tuple[Path, Any]]:
+    """A folder with a big a.iso and a small b.txt, and a first `llmos run "what is big in FOLDER"` done
+    in-process: the scripted model lists the two biggest and its answer names neither, so "it" stays open.
+    The model then says ``more_replies``. Yields (the folder, the scripted model)."""
+    from tests.inprocess import llmos
+    from tests.scripted_model import openai_text, openai_tool_calls
+
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "a.iso").write_bytes(b"0" * 1000)
+    (root / "b.txt").write_text("b")
+    with scripted_model(home, root) as model:
+        model.say(openai_tool_calls(("find_largest", {"path": str(root), "count": 2})),
+                  openai_text("Here are the two biggest files."), *more_replies)
+        first = llmos("run", "what is big in", str(root))
+        assert first.returncode == 0, first.stderr
+        yield root, model
+
+
 def servers_config(filesystem_root: Path | None = None) -> str:
     """Config text enabling only the filesystem server (rooted at ``filesystem_root``), or no server at all."""
     off = [n for n in ("filesystem", "git", "system", "apps", "browser")

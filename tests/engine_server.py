@@ -113,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._json(400, _error(400, str(exc), "invalid_request_error"))
             return
-        limit = body.get("max_completion_tokens") or body.get("max_tokens") or engine.n_ctx
+        limit = body.get("max_completion_tokens") or body.get("max_tokens") or self.server.predict or engine.n_ctx
         if len(chat_plan.prompt) + 1 > engine.n_ctx:
             error = _error(400, "the request exceeds the available context size, try increasing it",
                            "exceed_context_size_error")
@@ -220,9 +220,9 @@ class _Reply:
 class EngineServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, engine: Engine, alias: str, log_file: Path | None = None):
+    def __init__(self, port: int, engine: Engine, alias: str, log_file: Path | None = None, predict: int = 0):
         super().__init__(("127.0.0.1", port), Handler)
-        self.engine, self.alias = engine, alias
+        self.engine, self.alias, self.predict = engine, alias, predict
         self._log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115 — lives as long
 
     def log(self, line: str) -> None:
@@ -238,10 +238,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ctx", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--predict", type=int, default=0,
+                        help="most tokens of an answer whose request sets no max_tokens (llama-server's -n); "
+                             "0: up to the context")
     parser.add_argument("--log", type=Path)
     args = parser.parse_args()
     engine = Engine.load(LoadOptions(args.model, n_ctx=args.ctx, n_threads=args.threads))
-    server = EngineServer(args.port, engine, args.alias or str(args.model), args.log)
+    server = EngineServer(args.port, engine, args.alias or str(args.model), args.log, args.predict)
     server.serve_forever()
 
 

@@ -62,7 +62,10 @@ def start(log_dir: Path, ctx: int = 4096, timeout_s: float = 90.0, slots: int = 
     port = free_port()
     log = log_dir / "engine-server.log"
     cmd = [sys.executable, "-m", "tests.engine_server", "--model", str(model_path()), "--alias", MODEL_ALIAS,
-           "--port", str(port), "--threads", "1", "--ctx", str(ctx // slots), "--log", str(log)]
+           "--port", str(port), "--threads", "1", "--ctx", str(ctx // slots), "--log", str(log),
+           # Answers whose request sets no max_tokens (`llmos run` sets none) end at 256 tokens, not at the
+           # context: SmolLM2 at temperature 0 can repeat itself for 2000 tokens, minutes on a busy CPU.
+           "--predict", "256"]
     root = Path(__file__).resolve().parent.parent
     with open(log, "ab") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root,

@@ -16,12 +16,12 @@ from llmos.conversation.history import Conversation
 from llmos.conversation.tokens import TokenCounter
 from llmos.llm.messages import Message
 from llmos.llm.router import Router
-from tests.conftest import llm_config, servers_config, write_user_config
+from tests.conftest import llm_config, two_biggest_listed, write_user_config
 from tests.inprocess import Completed
 from tests.inprocess import llmos as run_llmos
 from tests.llm_server import LLMServer
 from tests.replay_server import Reply, ReplayServer
-from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
+from tests.scripted_model import ScriptedModel, openai_text
 
 CORPUS = [
     "What is eating my disk? Show me the five biggest files in ~/Downloads.",
@@ -122,18 +122,7 @@ def llmos(*args: str) -> Completed:
 
 
 def test_sessions_are_saved_and_continued_with_references(isolated_home: Path, tmp_path: Path) -> None:
-    root = tmp_path / "files"
-    root.mkdir()
-    (root / "a.iso").write_bytes(b"0" * 1000)
-    (root / "b.txt").write_text("b")
-    with ReplayServer() as server:
-        model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(servers_config(root)))
-        model.say(openai_tool_calls(("find_largest", {"path": str(root), "count": 2})),
-                  openai_text("Here are the two biggest files."),  # names neither: "it" stays open
-                  openai_text("Which one?"))
-        first = llmos("run", "what is big in", str(root))
-        assert first.returncode == 0, first.stderr
+    with two_biggest_listed(isolated_home, tmp_path, openai_text("Which one?")) as (root, model):
         # "delete it" after a list of two files is ambiguous and destructive: llmos asks, no model call needed
         second = llmos("run", "--continue", "--json", "delete it")
         assert second.returncode == 0, second.stderr

@@ -1,24 +1,25 @@
 """End to end through the real CLI, with nothing but llmos's own engine: Qwen2.5-Coder-0.5B (from PyPI via
-scripts/test-models), 1 thread, in a throwaway home. Kept to two runs: each costs tens of seconds on CI."""
+scripts/test-models), 1 thread, in a throwaway home. Kept to two runs: each costs tens of seconds on CI.
+Both run in-process (llmos.entry.run: the same typer CLI, config, engine, gate), so the second finds the model
+loaded and the shared part of its prompt already read, as a shell session does; the console script itself is
+tested as a process in test_cli."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_user_config
 from tests import llm_server
+from tests.conftest import write_user_config
+from tests.inprocess import Completed, llmos
 
 QWEN = llm_server.MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
 @pytest.fixture
-def folder(tmp_path: Path, isolated_home: Path) -> Path:
+def folder(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if not QWEN.is_file():
         pytest.fail(f"{QWEN} is missing: run scripts/test-models", pytrace=False)
     work = tmp_path / "work"
@@ -41,12 +42,13 @@ servers:
 agent:
   max_steps: 4
 """)
+    monkeypatch.chdir(work)
     return work
 
 
-def llmos_run(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", "run", *args], cwd=folder, capture_output=True, text=True,
-                          timeout=900, env=dict(os.environ), stdin=subprocess.DEVNULL)
+def llmos_run(folder: Path, *args: str) -> Completed:
+    assert Path.cwd() == folder
+    return llmos("run", *args)  # nobody at the keyboard, as with stdin from /dev/null
 
 
 def test_list_the_files_lists_them_and_names_them(folder: Path) -> None:

@@ -12,10 +12,8 @@ import yaml
 from llmos.agent import facts
 from llmos.conversation.references import References
 from llmos.paths import display
-from tests.conftest import servers_config, write_user_config
+from tests.conftest import two_biggest_listed
 from tests.inprocess import llmos
-from tests.replay_server import ReplayServer
-from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 from tests.test_retrieval_corpus import live_tools
 
 DATA = Path(__file__).parent / "data"
@@ -96,17 +94,7 @@ def test_this_folder_is_where_the_person_is() -> None:
 
 def test_an_ambiguous_request_is_asked_whatever_it_asks(isolated_home: Path, tmp_path: Path) -> None:
     """Not only before a delete: "what is in it" after two files asks too, and the model is not called."""
-    root = tmp_path / "files"
-    root.mkdir()
-    (root / "a.iso").write_bytes(b"0" * 1000)
-    (root / "b.txt").write_text("b")
-    with ReplayServer() as server:
-        model = ScriptedModel(server)
-        write_user_config(isolated_home, model.config(servers_config(root)))
-        model.say(openai_tool_calls(("find_largest", {"path": str(root), "count": 2})),
-                  openai_text("Here are the two biggest files."))
-        first = llmos("run", "what is big in", str(root))
-        assert first.returncode == 0, first.stderr
+    with two_biggest_listed(isolated_home, tmp_path) as (root, model):
         for question in ("what is in it?", "open that one", "delete it"):
             asked = llmos("run", "--continue", "--json", question)
             assert asked.returncode == 0, asked.stderr

@@ -1,6 +1,7 @@
 """Undo that can be trusted, attacked with real symlinks, hard links, a hostile journal, later edits, the floor
 targets, and kill -9 at random points of destructive built-ins. Changes go through the real server (in-process
-MCP session or a real subprocess); undo through the real `llmos undo` command."""
+MCP session or a real subprocess); undo through the real `llmos undo` command — in-process (llmos.entry.run, the
+same CLI without ≈ 3 s of interpreter start-up a call), and as a process in a real terminal (tmux) below."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import pytest
 from mcp import Client
 
 from llmos.servers.undo import UndoError, UndoJournal
+from tests.inprocess import Completed
+from tests.inprocess import llmos as inprocess
 from tests.mcp_helpers import call, call_error, memory_client
 
 
@@ -43,9 +46,8 @@ def run(fn: Any, home: Path, *extra_roots: str) -> Any:
     return asyncio.run(go())
 
 
-def llmos(*args: str) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ), stdin=subprocess.DEVNULL)
+def llmos(*args: str) -> Completed:
+    out = inprocess(*args)  # nobody at the keyboard, as with stdin from /dev/null
     assert "Traceback" not in out.stderr and "unexpected error" not in out.stderr, out.stderr
     return out
 

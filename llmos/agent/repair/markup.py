@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 from llmos.agent.repair import gemma, lenient
 from llmos.agent.repair.objects import RawCall, calls_from_value
@@ -31,6 +32,15 @@ def json_calls(body: str, shape: str, at_end: bool) -> list[RawCall]:
         if parsed is not None:
             calls = calls_from_value(parsed[0], shape, True)
     return calls
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """``text`` as a strict JSON object, or None (not JSON, or JSON of another kind)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 # ---- <tool_call> … </tool_call> (Hermes, Qwen 2.5/3, GLM bodies, qwen3-coder bodies) ------------------------
@@ -204,11 +214,8 @@ def deepseek(text: str) -> list[RawCall] | None:
         # Special tokens come only from models trained on them: a broken body is a broken generation.
         if not span.closed or _DS_END not in text[span.end:span.end + 40]:
             continue
-        try:
-            arguments = json.loads(text[brace:span.end])
-        except json.JSONDecodeError:
-            continue
-        if isinstance(arguments, dict):
+        arguments = _json_object(text[brace:span.end])
+        if arguments is not None:
             calls.append(RawCall(name, arguments, "deepseek"))
     return calls
 
@@ -255,11 +262,8 @@ def kimi(text: str) -> list[RawCall] | None:
         span = lenient.scan(text, brace) if brace >= 0 else None
         if span is None or not span.closed:
             continue
-        try:
-            arguments = json.loads(text[brace:span.end])
-        except json.JSONDecodeError:
-            continue
-        if isinstance(arguments, dict):
+        arguments = _json_object(text[brace:span.end])
+        if arguments is not None:
             calls.append(RawCall(match.group(1), arguments, "kimi"))
     return calls
 
