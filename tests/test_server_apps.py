@@ -206,6 +206,9 @@ def test_search_by_name_and_category(desktop: dict[str, Path]) -> None:
             assert await search(client, "graphics") == ["My Eyes"]  # category
             assert await search(client, "utility") == ["Clock", "My Eyes", "Recorder Files"]
             assert await search(client, "watch") == ["Clock"]  # keyword
+            # an everyday word for a kind of app finds it by category ("pictures" → Graphics), last
+            assert await search(client, "something for my pictures") == ["My Eyes"]
+            assert await search(client, "music") == []  # no audio app here
             assert await search(client, "secret") == []  # NoDisplay is not offered
             capped = await call(client, "search_apps", query="utility", limit=1)
             assert names(capped) == ["Clock"] and capped["more"] == 2
