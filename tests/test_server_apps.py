@@ -347,7 +347,14 @@ def test_open_with_default(desktop: dict[str, Path], isolated_home: Path, tmp_pa
             assert url["kind"] == "url" and url["target"] == "llmostest://hello/world"
             assert recorded(recorder) == ["llmostest://hello/world"]
             absent = await call_error(client, "open_with_default", target=str(tmp_path / "absent.txt"))
-            assert "There is no file or folder" in absent
+            assert "There is no file or folder" in absent and "launch_app" not in absent
+            # a name, not a file: pointed at the launcher; a "web address" with a space is opened nowhere
+            named = await call_error(client, "open_with_default", target="notepad deluxe")
+            assert "call launch_app with app 'notepad deluxe'" in named
+            assert "not a web address" in await call_error(client, "open_with_default",
+                                                           target="https://notepad deluxe.com")
+            time.sleep(0.5)
+            assert not Path(f"{recorder}.out").exists()  # nothing was started
     asyncio.run(go())
 
 
