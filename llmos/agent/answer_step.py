@@ -83,12 +83,21 @@ def digest(run: Run) -> str:
     """A short, flat rendering of a result: its top-level values, and the names in any list."""
     if not run.structured:
         return _cut(" ".join(run.text.split()))
-    return _cut("; ".join(p for p in (_part(k, v) for k, v in run.structured.items()) if p))
+    items = sorted(run.structured.items(), key=lambda kv: _LEAD.index(kv[0]) if kv[0] in _LEAD else len(_LEAD))
+    return _cut("; ".join(p for p in (_part(k, v) for k, v in items) if p))
+
+
+# What a thing is called comes first: git_show's digest led with its 40-digit sha, and the 0.5B answered
+# "show me the last few commits" with the sha, repeated, never the subject.
+_LEAD = ("summary", "name", "title", "subject", "message", "branch")
+_FULL_HASH = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 def _part(key: str, value: Any) -> str:
     if value in (None, "", [], {}, False) or key == "id" or key.endswith("_id"):
         return ""  # nothing said, or a handle the person never needs to read
+    if isinstance(value, str) and _FULL_HASH.match(value):
+        return ""  # a full commit hash: too long to read out (a short one is kept)
     if isinstance(value, list):
         return f"{key}: " + ", ".join(_item(v) for v in value[:12]) + (f" (+{len(value) - 12} more)"
                                                                        if len(value) > 12 else "")
