@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from llmos.servers.common import ADDITIVE, DESTRUCTIVE, ToolError, cap
 from llmos.servers.git.arguments import Paths, RepoArg, arg
@@ -23,12 +23,18 @@ def git_add(ctx: GitContext, paths: Paths, repo: RepoArg = None) -> Files:
                  note=f"{len(staged)} file(s) now staged." if staged else "Nothing is staged.")
 
 
+def _names(changes: list[Any]) -> str:
+    shown, more = cap([c.path for c in changes], 5)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
 def _nothing_staged(r: Repo, all: bool) -> None:
     s = parse_status(r)
     if s["staged"] or (all and s["unstaged"]) or r.in_progress() == "merge":
         return
-    hint = (f" {len(s['unstaged'])} file(s) have unstaged changes: git_add them or pass all=true."
-            if s["unstaged"] else f" {len(s['untracked'])} untracked file(s): git_add them first."
+    # The files are named: told only "1 file(s) have unstaged changes", the 0.5B guessed git_add("src/app.py").
+    hint = (f" Unstaged changes in {_names(s['unstaged'])}: git_add them, or pass all=true to commit them all."
+            if s["unstaged"] else f" Untracked: {_names(s['untracked'])}; git_add them first."
             if s["untracked"] else " The working tree is clean.")
     raise ToolError(f"Nothing to commit in {r.cwd}: no changes are staged.{hint}")
 
