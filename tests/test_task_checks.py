@@ -1,0 +1,21 @@
+"""The task suite's answer check (benchmarks/tasks/checks.py): a fact is stated, a number only whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.tasks.checks import says
+
+
+@pytest.mark.parametrize(("text", "wanted", "stated"), [
+    ("It has 23.5 GB of RAM", "23.5", True),
+    ("2+2 is 4.", "4", True),
+    ("PID 4242 is backup-daemon", "4242", True),
+    ("the capital is paris", "Paris", True),
+    # the first 0.5B run passed "how much RAM?" on a disk answer: "25" (GB of RAM) inside "25.0%"
+    ("The disk has 76.1 GB free, 25.0% of it", "25", False),
+    ("memory 1.2 GB of 23.5 GB", "2", False),
+    ("15% of 200 is 300", "30", False),
+])
+def test_a_number_counts_only_whole(text: str, wanted: str, stated: bool) -> None:
+    assert says(text, wanted) is stated
