@@ -19,3 +19,14 @@ from benchmarks.tasks.checks import says
 ])
 def test_a_number_counts_only_whole(text: str, wanted: str, stated: bool) -> None:
     assert says(text, wanted) is stated
+
+
+def test_every_tool_a_check_names_exists() -> None:
+    """sys-disk-free once asked for system.system_disk_usage (the exposed name, not the tool's), so a right
+    call of system.disk_usage failed."""
+    from benchmarks.tasks import suite
+    from tests.test_retrieval_corpus import live_tools
+
+    tools = {t.qualified for t in live_tools().values()}
+    named = {(t.id, n) for t in suite.load() for n in t.check.get("called") or []}
+    assert named and {(i, n) for i, n in named if n not in tools} == set()
