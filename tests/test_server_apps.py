@@ -350,6 +350,8 @@ def test_open_with_default(desktop: dict[str, Path], isolated_home: Path, tmp_pa
             absent = await call_error(client, "open_with_default", target=str(tmp_path / "absent.txt"))
             assert "There is no file or folder" in absent and "launch_app" not in absent
             # a name, not a file: pointed at the launcher; a "web address" with a space is opened nowhere
+            windows = await call_error(client, "open_with_default", target="C:\\Program Files\\x\\x.exe")
+            assert "There is no file or folder" in windows  # a drive letter is no URL scheme
             named = await call_error(client, "open_with_default", target="notepad deluxe")
             assert "call launch_app with app 'notepad deluxe'" in named
             assert "not a web address" in await call_error(client, "open_with_default",

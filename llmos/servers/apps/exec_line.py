@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlparse
 from llmos.servers.apps.desktop import DesktopEntry
 from llmos.servers.common import ToolError
 
-URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A scheme has two letters or more: "C:\\Program Files\\…" (a made-up Windows path) is not a URL to open.
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def split_exec(line: str) -> list[str]:
