@@ -63,6 +63,16 @@ def test_the_nudge_repeats_the_request_and_names_what_the_result_holds() -> None
     assert "undo_id" not in text and "truncated" not in text and "tool results" not in text
     procs = {"processes": [{"pid": 4242, "name": "backup-daemon", "user": "sam"}]}
     assert "backup-daemon (pid 4242, user sam)" in answer_step.digest(FakeRun("find_processes", structured=procs))
+    commit = {"sha": "b04967cd096485c92a558214a7188905ccf2536a", "short_sha": "b04967c", "author": "Sam Tester",
+              "subject": "add the csv parser"}
+    said = answer_step.digest(FakeRun("git_show", structured=commit))
+    assert said.startswith("subject: add the csv parser") and "b04967cd0964" not in said and "b04967c" in said
+    page = {"url": "http://127.0.0.1:8000/faq.html", "title": "FAQ",
+            "text": "Frequently asked questions. Delivery: orders ship within two working days. " * 4
+                    + "Returns: you can return any item within 30 days for a full refund."}
+    said = answer_step.digest(FakeRun("fetch_page", structured=page), "does it say anything about refunds?")
+    assert "title: FAQ" in said and "within 30 days for a full refund" in said, said
+    assert "30 days" not in answer_step.digest(FakeRun("fetch_page", structured=page))  # no request: the start
     long = FakeRun("read_file", text="word " * 400)
     assert len(answer_step.digest(long)) <= answer_step.DIGEST_CHARS + 2
 

@@ -111,6 +111,17 @@ def test_what_the_request_names_pulls_in_tools_that_take_it() -> None:
     assert "system.process_details" in ranked
 
 
+def test_a_name_inside_a_url_is_the_pages_not_a_files() -> None:
+    """Measured on the 0.5B: offered read_file for "summarise http://…/news.html", it read ~/news.html."""
+    tools = live_tools()
+    offered = [t.qualified for t in retrieval.select(tools, "summarise http://127.0.0.1:8000/news.html", BUDGET)]
+    assert offered[0] == "browser.fetch_page" and "filesystem.read_file" not in offered, offered
+    # a file named outside the URL still brings the file tools
+    offered = [t.qualified for t in retrieval.select(tools, "save http://127.0.0.1:8000/a.html into notes.txt",
+                                                     BUDGET)]
+    assert any(q.startswith("filesystem.") for q in offered), offered
+
+
 def test_small_talk_offers_no_tools() -> None:
     for request in ("hello!", "thanks a lot", "tell me a joke"):
         assert retrieval.select(live_tools(), request, BUDGET) == [], request

@@ -206,6 +206,9 @@ def test_search_by_name_and_category(desktop: dict[str, Path]) -> None:
             assert await search(client, "graphics") == ["My Eyes"]  # category
             assert await search(client, "utility") == ["Clock", "My Eyes", "Recorder Files"]
             assert await search(client, "watch") == ["Clock"]  # keyword
+            # an everyday word for a kind of app finds it by category ("pictures" → Graphics), last
+            assert await search(client, "something for my pictures") == ["My Eyes"]
+            assert await search(client, "music") == []  # no audio app here
             assert await search(client, "secret") == []  # NoDisplay is not offered
             capped = await call(client, "search_apps", query="utility", limit=1)
             assert names(capped) == ["Clock"] and capped["more"] == 2
@@ -311,7 +314,8 @@ def test_exec_field_codes(desktop: dict[str, Path], tmp_path: Path, reap: list[i
 
             wrong = await call_error(client, "launch_app", app="Editor", target="https://example.org")
             assert "opens local files, not URLs" in wrong
-            assert "does not take files" in await call_error(client, "launch_app", app="Clock", target=notes)
+            refused = await call_error(client, "launch_app", app="Clock", target=notes)
+            assert "does not take files" in refused and "call launch_app with app 'Clock' and no target" in refused
             ambiguous = await call_error(client, "launch_app", app="record")
             assert "Did you mean: Recorder Files, Recorder Links?" in ambiguous
             assert "No installed application" in await call_error(client, "launch_app", app="photoshop")
@@ -344,7 +348,16 @@ def test_open_with_default(desktop: dict[str, Path], isolated_home: Path, tmp_pa
             assert url["kind"] == "url" and url["target"] == "llmostest://hello/world"
             assert recorded(recorder) == ["llmostest://hello/world"]
             absent = await call_error(client, "open_with_default", target=str(tmp_path / "absent.txt"))
-            assert "There is no file or folder" in absent
+            assert "There is no file or folder" in absent and "launch_app" not in absent
+            # a name, not a file: pointed at the launcher; a "web address" with a space is opened nowhere
+            windows = await call_error(client, "open_with_default", target="C:\\Program Files\\x\\x.exe")
+            assert "There is no file or folder" in windows  # a drive letter is no URL scheme
+            named = await call_error(client, "open_with_default", target="notepad deluxe")
+            assert "call launch_app with app 'notepad deluxe'" in named
+            assert "not a web address" in await call_error(client, "open_with_default",
+                                                           target="https://notepad deluxe.com")
+            time.sleep(0.5)
+            assert not Path(f"{recorder}.out").exists()  # nothing was started
     asyncio.run(go())
 
 

@@ -219,7 +219,8 @@ def test_add_commit_and_nothing_to_commit(tmp_path: Path) -> None:
             (repo / "c.txt").write_text("".join(f"line {i}\n" for i in range(100)))
             (repo / "a.txt").write_text("changed\n")
             unstaged = await call_error(client, "git_commit", repo=at, message="x")
-            assert "Nothing to commit" in unstaged and "unstaged" in unstaged
+            assert "Nothing to commit" in unstaged and "Unstaged changes in a.txt:" in unstaged
+            assert "all=true" in unstaged
             assert "did not match" in await call_error(client, "git_add", repo=at, paths=["nope.txt"])
             added = await call(client, "git_add", repo=at, paths=["c.txt"])
             assert added["files"] == ["c.txt"] and added["branch"] == "main"

@@ -4,6 +4,7 @@ wrong answer (the right tool ran but the answer missed the fact), loop, step lim
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,12 +79,19 @@ def _git_problems(check: dict[str, Any], box: Sandbox) -> list[str]:
     return problems
 
 
+def says(text: str, wanted: str) -> bool:
+    """Whether the answer states ``wanted``; a number only as a whole number: a RAM size of "25" is not in
+    "25.0% of the disk is free" (the first 0.5B run passed sys-memory on a disk_usage answer that way)."""
+    if re.fullmatch(r"\d+(\.\d+)?", wanted):
+        return re.search(rf"(?<![\d.]){re.escape(wanted)}(?!\.?\d)", text) is not None
+    return wanted.lower() in text.lower()
+
+
 def _answer_problems(check: dict[str, Any], text: str, values: dict[str, str]) -> list[str]:
-    low = text.lower()
     wanted_all = [fill(str(t), values) for t in check.get("answer_all") or []]
     wanted_any = [fill(str(t), values) for t in check.get("answer_any") or []]
-    problems = [f"the answer lacks {t!r}" for t in wanted_all if t.lower() not in low]
-    if wanted_any and not any(t.lower() in low for t in wanted_any):
+    problems = [f"the answer lacks {t!r}" for t in wanted_all if not says(text, t)]
+    if wanted_any and not any(says(text, t) for t in wanted_any):
         problems.append(f"the answer has none of {wanted_any[:4]}")
     return problems
 

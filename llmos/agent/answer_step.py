@@ -67,7 +67,7 @@ def answer_next(runs: Sequence[Run], request: str, just_repeated: bool) -> bool:
 
 def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
     """The user message for the answer step (sent once, not kept in the session)."""
-    said = "; ".join(f"{r.name} returned {digest(r)}" for r in runs[-3:] if r.ok)
+    said = "; ".join(f"{r.name} returned {digest(r, request)}" for r in runs[-3:] if r.ok)
     ask = ("Now tell me in one or two sentences what was done" if acted
            else "Now answer it in one or two sentences, naming the things the result shows")
     return f"My request was: {request}\n{said}\n{ask}. Answer in plain words; do not call a tool."
@@ -79,16 +79,47 @@ def fallback(runs: Sequence[Run]) -> str:
     return f"{last[0].name}: {digest(last[0])}" if last else ""
 
 
-def digest(run: Run) -> str:
-    """A short, flat rendering of a result: its top-level values, and the names in any list."""
+def digest(run: Run, request: str = "") -> str:
+    """A short, flat rendering of a result: its top-level values, and the names in any list; a long text
+    from the passage that shares a word with the request."""
     if not run.structured:
-        return _cut(" ".join(run.text.split()))
-    return _cut("; ".join(p for p in (_part(k, v) for k, v in run.structured.items()) if p))
+        return _cut(_passage(" ".join(run.text.split()), request))
+    items = sorted(run.structured.items(), key=lambda kv: _LEAD.index(kv[0]) if kv[0] in _LEAD else len(_LEAD))
+    parts = [_part(k, _passage(v, request) if isinstance(v, str) else v) for k, v in items]
+    return _cut("; ".join(p for p in parts if p))
+
+
+def _passage(text: str, request: str) -> str:
+    """``text`` from the sentence holding the first word of the request it uses (a word's first five
+    letters: "refunds" finds "refund"). Measured: asked whether a page says anything about refunds, the
+    0.5B saw only the page's URL and first lines in the digest, and said the URL was valid."""
+    if len(text) <= DIGEST_CHARS // 2 or not request:
+        return text
+    stems = [w[:5] for w in re.findall(r"[a-z]{4,}", request.lower()) if w not in _COMMON]
+    hits = [m.start() for stem in stems if (m := re.search(rf"\b{re.escape(stem)}", text, re.I))]
+    if not hits:
+        return text
+    stop, line = text.rfind(". ", 0, min(hits)), text.rfind("\n", 0, min(hits))
+    start = max(stop + 2 if stop >= 0 else 0, line + 1, min(hits) - 120)  # no sentence start: a little before
+    return ("… " if start else "") + text[start:]
+
+
+_COMMON = frozenset({"what", "does", "this", "that", "have", "with", "from", "about", "anything", "tell",
+                     "show", "page", "file", "there", "which", "when", "where", "your", "mine", "http",
+                     "https", "please", "could", "would", "into", "them", "they", "some", "just"})
+
+
+# What a thing is called comes first: git_show's digest led with its 40-digit sha, and the 0.5B answered
+# "show me the last few commits" with the sha, repeated, never the subject.
+_LEAD = ("summary", "name", "title", "subject", "message", "branch")
+_FULL_HASH = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 def _part(key: str, value: Any) -> str:
     if value in (None, "", [], {}, False) or key == "id" or key.endswith("_id"):
         return ""  # nothing said, or a handle the person never needs to read
+    if isinstance(value, str) and _FULL_HASH.match(value):
+        return ""  # a full commit hash: too long to read out (a short one is kept)
     if isinstance(value, list):
         return f"{key}: " + ", ".join(_item(v) for v in value[:12]) + (f" (+{len(value) - 12} more)"
                                                                        if len(value) > 12 else "")

@@ -279,7 +279,7 @@ class Agent:
     async def _run_one(self, call: ToolCall, by_name: dict[str, ToolInfo], retried: set[str]) -> ToolRun:
         tool = by_name.get(call.name) or self.host.tools.get(call.name)
         self.events.on_tool_start(tool, call)
-        problem = self._problem(call, tool, by_name, retried, [m.content for m in self._seen if m.role != "assistant"])
+        problem = self._problem(call, tool, by_name, retried, grounds(self._seen))
         if problem is not None:
             self.authorizer.record(tool, call.arguments, problem, name=call.name)
             return self._finish(call, tool, problem)
@@ -333,6 +333,14 @@ class Agent:
             return body
         return f"{TOOL_OUTPUT_MARK}{body}"
 
+
+
+def grounds(messages: list[Message]) -> list[str]:
+    """Where an identifier may come from: the person's words and tools' results — not errors and refusals,
+    which echo the number they refused. Measured: after "Not run: pid 12345 appears nowhere…", the 0.5B's
+    next invented call kill_process(pid=12345) counted as grounded by that very message, and ran."""
+    return [m.content for m in messages if m.role == "user" or m.role == "system"
+            or (m.role == "tool" and m.content.startswith((TOOL_OUTPUT_MARK, _CUT_NOTE)))]
 
 
 def _cut_oldest_result(messages: list[Message], turn_start: int) -> bool:

@@ -53,6 +53,7 @@ _KIND_OF_EXTENSION = {e: kind for kind, extensions in {
 _NAME_SHAPED = re.compile(r"https?://\S+|\bwww\.\S+|" + _FILE + r"|\b[\w-]+\.(?:com|org|net|io|dev|co\.uk)\b",
                           re.I)
 _FILE_NAMED = re.compile(_FILE, re.I)
+_URL = re.compile(r"https?://\S+|\bwww\.\S+", re.I)
 # Kinds of file a person asks for by the plural: "all my screenshots" is a search by name pattern.
 _FILE_KINDS = (r"(?:files|pdfs|photos|pictures|images|screenshots|videos|movies|songs|mp3s|documents|docs|"
                r"spreadsheets|invoices|scans|receipts|backups|logs|zips|archives|ebooks)")
@@ -201,20 +202,28 @@ def _parameters(tool: ToolInfo) -> set[str]:
 
 
 def _argument_boost(tool: ToolInfo, request: str) -> float:
-    """The largest boost among the things the request names that this tool takes."""
-    boosts = [boost for pattern, parameters, described, boost in _NAMED
+    """The largest boost among the things the request names that this tool takes. A name inside a URL is
+    the URL's: "summarise http://…/news.html" names a page, not a file news.html (the 0.5B read_file'd it)."""
+    outside = _URL.sub(" ", request)
+    boosts = [boost for i, (pattern, parameters, described, boost) in enumerate(_NAMED)
               if _parameters(tool) & parameters and (not described or described in tool.description.lower())
-              and pattern.search(request)]
+              and pattern.search(request if i == 0 else outside)]
     return max(boosts, default=0.0)
 
 
 def _missing_argument(tool: ToolInfo, request: str) -> float:
     """A tool that can only act on a URL, when the request names none: "open notepad deluxe" is an app to
-    launch, not a page (open_url) — the words "open" and "go to" alone do not say which."""
+    launch, not a page (open_url) — the words "open" and "go to" alone do not say which. And a tool that needs
+    a path, when the request names a URL and no file or folder outside it."""
     required = tool.input_schema.get("required")
-    if not isinstance(required, list) or not required or not set(required) <= set(facts.url_args(tool)):
+    if not isinstance(required, list) or not required:
         return 0.0
-    return 0.0 if _NAMED[0][0].search(request) or _FILE_NAMED.search(request) else MISSING_ARGUMENT
+    if set(required) <= set(facts.url_args(tool)):
+        return 0.0 if _NAMED[0][0].search(request) or _FILE_NAMED.search(request) else MISSING_ARGUMENT
+    if set(required) & set(facts.path_args(tool)) and _URL.search(request):
+        outside = _URL.sub(" ", request)
+        return 0.0 if _FILE_NAMED.search(outside) or re.search(_FOLDER, outside, re.I) else MISSING_ARGUMENT
+    return 0.0
 
 
 def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) -> list[tuple[float, ToolInfo]]:

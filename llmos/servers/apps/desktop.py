@@ -109,9 +109,35 @@ def _score(entry: DesktopEntry, query: str) -> int:
         return 60
     if query in name or query in entry.stem.lower():
         return 50
-    if query in (c.lower() for c in entry.split("Categories")):
+    categories = {c.lower() for c in entry.split("Categories")}
+    if query in categories:
         return 40
-    return 20 if any(query in entry.get(k).lower() for k in ("GenericName", "Keywords", "Comment")) else 0
+    if any(query in entry.get(k).lower() for k in ("GenericName", "Keywords", "Comment")):
+        return 20
+    return 10 if categories & everyday_categories(query) else 0
+
+
+# Words people use for a kind of app → the freedesktop categories (Desktop Menu Specification) that kind
+# carries. Measured: "have I got something to play music with?" → search_apps("music") found nothing, though
+# a player with Categories=AudioVideo;Audio;Player was installed.
+_KINDS = {"music": "audio player", "song": "audio player", "songs": "audio player", "audio": "audio player",
+          "sound": "audio", "podcast": "audio player", "radio": "audio player", "video": "video player",
+          "videos": "video player", "movie": "video player", "movies": "video player", "film": "video player",
+          "photo": "graphics viewer photography", "photos": "graphics viewer photography",
+          "picture": "graphics viewer", "pictures": "graphics viewer", "image": "graphics viewer",
+          "images": "graphics viewer", "draw": "graphics 2dgraphics", "paint": "graphics 2dgraphics",
+          "browser": "webbrowser", "web": "webbrowser", "internet": "network webbrowser",
+          "email": "email", "mail": "email", "chat": "chat instantmessaging", "text": "texteditor",
+          "editor": "texteditor", "notes": "texteditor", "write": "texteditor wordprocessor",
+          "document": "wordprocessor office", "documents": "wordprocessor office", "spreadsheet": "spreadsheet",
+          "terminal": "terminalemulator", "console": "terminalemulator", "game": "game", "games": "game",
+          "calculator": "calculator", "files": "filemanager", "stars": "astronomy", "astronomy": "astronomy",
+          "sky": "astronomy", "code": "development ide", "programming": "development ide"}
+
+
+def everyday_categories(query: str) -> set[str]:
+    """The lower-case categories the words of ``query`` name ("music" → audio, player)."""
+    return {c for word in re.findall(r"[a-z]+", query.lower()) for c in _KINDS.get(word, "").split()}
 
 
 def ranked(entries: list[DesktopEntry], query: str) -> list[DesktopEntry]:

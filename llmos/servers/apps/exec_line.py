@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlparse
 from llmos.servers.apps.desktop import DesktopEntry
 from llmos.servers.common import ToolError
 
-URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A scheme has two letters or more: "C:\\Program Files\\…" (a made-up Windows path) is not a URL to open.
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def split_exec(line: str) -> list[str]:
@@ -52,8 +53,9 @@ def command(entry: DesktopEntry, target: str | None) -> list[str]:
     args = split_exec(entry.get("Exec"))
     takes = {code for code in "fFuU" if any(f"%{code}" in arg for arg in args)}
     if target and not takes:
-        raise ToolError(f"{entry.name} does not take files or URLs; start it without one, or use "
-                        "open_with_default to open the target with its default application.")
+        # Said as the call to make: told "start it without one", the 0.5B sent the same target again.
+        raise ToolError(f"{entry.name} does not take files or URLs. To start it, call launch_app with app "
+                        f"{entry.name!r} and no target; to open {target!r}, use open_with_default.")
     value = None
     if target:  # %f/%F want a local path; %u/%U take a URL or a path
         value = as_file(target, entry.name) if takes <= {"f", "F"} else (

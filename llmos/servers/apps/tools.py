@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Annotated
 
@@ -96,8 +97,14 @@ def open_with_default(
 ) -> Opened:
     """Open a file or URL with the desktop's default application for it (browser, viewer, editor…)."""
     if URL.match(target) and not target.startswith("file://"):
+        if re.search(r"\s", target.strip()):  # measured: the 0.5B made up "https://notepad deluxe.com"
+            raise ToolError(f"{target!r} is not a web address (it has a space in it).")
         return Opened(target=target, kind="url", pid=launch.open_with_default(target))
     path = as_file(target, "open_with_default")
     if not os.path.exists(path):
-        raise ToolError(f"There is no file or folder at {path}. For a web address, include https://.")
+        # "open notepad deluxe" → open_with_default("notepad deluxe"): a name, not a file. Told only to add
+        # https://, the 0.5B opened a made-up web address next; it is pointed at the launcher instead.
+        app = "" if re.search(r"[/\\]|\.\w{1,5}$", target) else (
+            f" To start an application by its name, call launch_app with app {target.strip()!r}.")
+        raise ToolError(f"There is no file or folder at {path}.{app} A web address needs its https://.")
     return Opened(target=path, kind="file", pid=launch.open_with_default(path))

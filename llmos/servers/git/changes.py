@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from llmos.servers.common import ADDITIVE, DESTRUCTIVE, ToolError, cap
 from llmos.servers.git.arguments import Paths, RepoArg, arg
@@ -70,12 +70,18 @@ def _refuse_secrets(ctx: GitContext, r: Repo, all: bool) -> None:
                         f"link, a link into a credential folder); llmos never commits one.{how}")
 
 
+def _names(changes: list[Any]) -> str:
+    shown, more = cap([c.path for c in changes], 5)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
 def _nothing_staged(r: Repo, all: bool) -> None:
     s = parse_status(r)
     if s["staged"] or (all and s["unstaged"]) or r.in_progress() == "merge":
         return
-    hint = (f" {len(s['unstaged'])} file(s) have unstaged changes: git_add them or pass all=true."
-            if s["unstaged"] else f" {len(s['untracked'])} untracked file(s): git_add them first."
+    # The files are named: told only "1 file(s) have unstaged changes", the 0.5B guessed git_add("src/app.py").
+    hint = (f" Unstaged changes in {_names(s['unstaged'])}: git_add them, or pass all=true to commit them all."
+            if s["unstaged"] else f" Untracked: {_names(s['untracked'])}; git_add them first."
             if s["untracked"] else " The working tree is clean.")
     raise ToolError(f"Nothing to commit in {r.cwd}: no changes are staged.{hint}")
 

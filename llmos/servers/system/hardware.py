@@ -46,8 +46,12 @@ def system_overview() -> Overview:
     uptime = time.time() - psutil.boot_time()
     cpu = psutil.cpu_percent(interval=SAMPLE_S)
     distro = _distro()
-    summary = (f"{distro or platform.system()}, up {duration(uptime)}, CPU {cpu:.0f}%, memory "
-               f"{human(vm.total - vm.available)} of {human(vm.total)} used ({vm.percent:.0f}%)")
+    # The host's name and the core count lead: a small model answers "what's this computer called?" or "how
+    # many cores have I got?" from the summary's words, and made up "an 8-core CPU" when only a field had it;
+    # the memory's size comes before its use ("memory 2.2 GB of 23.5 GB used" → "it has 2.2 GB of RAM").
+    summary = (f"host {socket.gethostname()}, {distro or platform.system()}, up {duration(uptime)}, "
+               f"{psutil.cpu_count()} CPU cores at {cpu:.0f}%, {human(vm.total)} of memory "
+               f"({human(vm.total - vm.available)} used, {vm.percent:.0f}%)")
     return Overview(summary=summary, os=platform.system(), distro=distro, kernel=platform.release(),
                     architecture=platform.machine(), hostname=socket.gethostname(),
                     uptime_seconds=int(uptime), uptime=duration(uptime), cpu_model=_cpu_model(),
