@@ -90,8 +90,9 @@ def test_edit_changes_the_arguments_before_running(isolated_home: Path, files: P
     assert turn.runs[0].call.arguments == {"path": str(files / "c.txt")}
 
 
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+def _tmux(session: str, *args: str) -> str:
+    """tmux on the session's own server (-L): parallel workers never share, or kill, one."""
+    return subprocess.run(["tmux", "-L", session, *args], capture_output=True, text=True, check=True).stdout
 
 
 def test_confirmation_in_a_real_terminal(isolated_home: Path, files: Path, tmp_path: Path) -> None:
@@ -101,25 +102,25 @@ def test_confirmation_in_a_real_terminal(isolated_home: Path, files: Path, tmp_p
         model = ScriptedModel(server)
         write_user_config(isolated_home, model.config(servers_config(files)))
         model.say(openai_tool_calls(("delete", {"path": str(files / "a.txt")})), openai_text("Deleted a.txt."))
-        session = f"llmos-confirm-{os.getpid()}"
+        session = f"llmos-confirm-{os.getpid()}-{time.monotonic_ns()}"
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in os.environ.items()
                        if k.startswith(("XDG_", "LLM_OS_", "HOME", "PATH")))
         command = f"env {env} {shlex.quote(sys.executable)} -m llmos run 'delete a.txt'; echo EXIT=$?; sleep 30"
-        _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+        _tmux(session, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
         try:
             screen = ""
             deadline = time.monotonic() + 60
             while "Run it?" not in screen and time.monotonic() < deadline:
                 time.sleep(0.2)
-                screen = _tmux("capture-pane", "-p", "-t", session)
+                screen = _tmux(session, "capture-pane", "-p", "-t", session)
             assert "Run it?" in screen, screen
             assert "filesystem.delete" in screen and "Can be undone" in screen
             assert (files / "a.txt").exists()
-            _tmux("send-keys", "-t", session, "y", "Enter")
+            _tmux(session, "send-keys", "-t", session, "y", "Enter")
             while "EXIT=" not in screen and time.monotonic() < deadline:
                 time.sleep(0.2)
-                screen = _tmux("capture-pane", "-p", "-t", session)
+                screen = _tmux(session, "capture-pane", "-p", "-t", session)
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+            subprocess.run(["tmux", "-L", session, "kill-server"], capture_output=True)
     assert "EXIT=0" in screen and "Deleted a.txt." in screen, screen
     assert not (files / "a.txt").exists()

@@ -122,7 +122,12 @@ def test_plain_terminal_no_color(isolated_home: Path, files: Path) -> None:
             term.type("hello")
             term.send("Enter")
             term.wait_for("answer")
-            term.wait_for("llmos>", after="answer")  # the prompt is back: Ctrl-D now ends the session
+            term.wait_for("llmos>", after="answer")
+            # On a dumb terminal the prompt is written before the shell reads keys (the tty still in cooked
+            # mode, where Ctrl-D is the line discipline's end-of-file): a key echoed back shows it is reading.
+            term.type("x")
+            term.wait_for("llmos> x", after="answer")
+            term.send("BSpace")
             term.send("C-d")
             term.wait_for("EXIT=0")
 

@@ -10,18 +10,21 @@ import uuid
 
 
 class Terminal:
+    """Each terminal has its own tmux server (``-L``): parallel test workers never share, or kill, a server."""
+
     def __init__(self, command: str, env: dict[str, str] | None = None, cwd: str | None = None,
                  width: int = 100, height: int = 30):
         self.name = f"llmos-test-{uuid.uuid4().hex[:8]}"
+        self._tmux = ["tmux", "-L", self.name]
         variables = {**os.environ, **(env or {})}
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in variables.items()
                            if k.startswith(("XDG_", "LLM_OS_", "LLMOS_", "HOME", "PATH", "NO_COLOR", "TERM")))
         script = f"cd {shlex.quote(cwd or os.getcwd())} && env {exports} {command}; echo EXIT=$?; sleep 60"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+        subprocess.run([*self._tmux, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
                         script], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-S", "-200", "-t", self.name],
+        return subprocess.run([*self._tmux, "capture-pane", "-p", "-J", "-S", "-200", "-t", self.name],
                               capture_output=True, text=True).stdout
 
     def wait_for(self, text: str, timeout: float = 60.0, after: str = "") -> str:
@@ -48,13 +51,13 @@ class Terminal:
         raise AssertionError(f"nothing appeared after {marker!r} within {timeout:g}s; screen:\n{self.screen()}")
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self._tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-l", "-t", self.name, text], check=True)
+        subprocess.run([*self._tmux, "send-keys", "-l", "-t", self.name, text], check=True)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self._tmux, "kill-server"], capture_output=True)
 
     def __enter__(self) -> Terminal:
         return self
