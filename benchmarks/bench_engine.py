@@ -82,8 +82,7 @@ def bench_toolcalls(args: argparse.Namespace) -> None:
             messages = [Message("system", SYSTEM), Message("user", request)]
             plan = chat.plan(engine, messages, TOOLS, tool_format="json" if mode == "json" else "tagged")
             start = time.perf_counter()
-            job = Generation(plan.prompt, 120, None if mode == "native" else plan.grammar,
-                             forced=[] if mode == "native" else plan.forced)
+            job = Generation(plan.prompt, 120, None if mode == "native" else plan.grammar)
             raw = engine.generate(job)
             seconds.append(time.perf_counter() - start)
             if mode == "native":

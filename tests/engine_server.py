@@ -122,7 +122,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         job = Generation(chat_plan.prompt, min(int(limit), engine.n_ctx - len(chat_plan.prompt)), chat_plan.grammar,
                          float(body.get("temperature") or 0.0), int(body.get("seed") or 0),
-                         lazy_grammar=chat_plan.lazy_grammar, forced=chat_plan.forced)
+                         lazy_grammar=chat_plan.lazy_grammar)
         reply = _Reply(self, body, chat_plan.mode)
         watch = _Watch(engine, self.connection)
         try:

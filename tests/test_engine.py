@@ -165,15 +165,3 @@ def test_a_tool_call_is_written_compactly(engine: Engine) -> None:
     body = text.removeprefix("<tool_call>\n").strip().removesuffix("</tool_call>").strip()
     assert json.loads(body)["name"] in ("list_directory", "reply"), text
     assert "\n" not in body and "  " not in body.replace(json.dumps(json.loads(body)["arguments"]), ""), text
-
-
-def test_a_forced_start_is_written_and_the_grammar_goes_on_from_it(engine: Engine) -> None:
-    schema = {"type": "object", "properties": {"tool": {"type": "string", "enum": ["list_directory", "disk_usage"]}},
-              "required": ["tool"], "additionalProperties": False}
-    grammar = engine.backend.grammar_from_schema(schema)
-    forced = engine.tokenize('{"tool": "')
-    job = Generation(prompt(engine, [Message("user", "Which tool shows disk usage?")]), max_tokens=30,
-                     grammar=grammar, forced=forced)
-    text = engine.generate(job)
-    assert text.startswith('{"tool": "') and json.loads(text)["tool"] in ("list_directory", "disk_usage")
-    assert job.output[:len(forced)] == forced and job.stats.output_tokens == len(job.output)

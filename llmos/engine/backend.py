@@ -54,10 +54,6 @@ class Sampler(abc.ABC):
     def sample(self) -> int:
         """The next token from the logits of the last evaluated token (accepted into the grammar state)."""
 
-    @abc.abstractmethod
-    def accept(self, token: int) -> None:
-        """Advance the grammar state past a token written without sampling (it must be one the grammar allows)."""
-
 
 class Backend(abc.ABC):
     """One model and its context. Positions are token indexes in the context's single sequence."""

@@ -32,7 +32,6 @@ class ChatPlan:
     stable_prefix: int = 0  # system prompt and tool schemas: the part worth keeping between runs
     tools: list[ToolSpec] = field(default_factory=list)
     lazy_grammar: bool = False  # "reply": plain words unless the answer starts like a call (engine.Generation)
-    forced: list[int] = field(default_factory=list)  # the start every answer the grammar allows shares
 
 
 def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None = None,
@@ -95,8 +94,7 @@ def plan(engine: Engine, messages: list[Message], tools: list[ToolSpec] | None =
         # Only the reply is allowed: its words are written freely, and the reply grammar holds the answer
         # only if the model starts to write a call anyway.
         return ChatPlan(prompt, "reply", grammar, stable, tools, lazy_grammar=True)
-    forced = backend.tokenize(toolcalls.opening(mode == "tagged")) if mode in ("tagged", "json") else []
-    return ChatPlan(prompt, mode, grammar, stable, tools, forced=forced)
+    return ChatPlan(prompt, mode, grammar, stable, tools)
 
 
 def written_key(text: str, calls: list[ToolCall]) -> str:

@@ -44,9 +44,6 @@ class _CySampler(Sampler):
     def sample(self) -> int:
         return int(self._chain.sample(self._ctx, -1))
 
-    def accept(self, token: int) -> None:
-        self._chain.accept(token)
-
 
 class CyllamaBackend(Backend):
     def __init__(self, options: LoadOptions):

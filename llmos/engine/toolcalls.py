@@ -72,11 +72,6 @@ def tool_grammar(tools: list[ToolSpec], to_grammar: Callable[[dict[str, Any]], s
     return f'root ::= "<tool_call>\\n" call "{CLOSE}"\n{body}'
 
 
-def opening(tagged: bool) -> str:
-    """The start every answer the grammar allows shares (a call of any tool, or the reply)."""
-    return (OPEN if tagged else "") + '{"name": "'
-
-
 def instructions(tools: list[ToolSpec]) -> str:
     """For templates without tools: what the tools are and the one JSON shape to answer in."""
     lines = ["Answer with one JSON object. To use a tool: {\"name\": TOOL, \"arguments\": {…}}. "

@@ -159,8 +159,7 @@ class EmbeddedProvider(Provider):
             raise ProviderError(self.name, ErrorKind.CONTEXT_TOO_LONG,
                                 f"the prompt has {len(plan.prompt)} tokens; the context holds {engine.n_ctx}")
         job = Generation(plan.prompt, min(request.max_tokens or room, room), plan.grammar,
-                         request.temperature or 0.0, stable_prefix=plan.stable_prefix, lazy_grammar=plan.lazy_grammar,
-                         forced=plan.forced)
+                         request.temperature or 0.0, stable_prefix=plan.stable_prefix, lazy_grammar=plan.lazy_grammar)
         reader = engine_chat.Reader(plan, new_call_id)
         shown = ""
         async for piece in self._pieces(engine, job):
