@@ -14,9 +14,8 @@ from llmos.engine.backend import Cancelled, EngineError, LoadOptions
 from llmos.engine.engine import Engine, Generation, common_prefix
 from llmos.models.gguf_header import trained_context
 from llmos.engine.prefix_cache import FilePrefixStore
-from llmos.engine import toolcalls
 from llmos.engine.toolcalls import ReplyStream
-from llmos.llm.messages import Message, ToolSpec
+from llmos.llm.messages import Message
 from tests.llm_server import model_path
 
 
@@ -153,15 +152,3 @@ def test_a_lazy_grammar_holds_an_answer_that_starts_like_a_call(engine: Engine) 
     job = Generation(prompt(engine, [Message("user", request)]), max_tokens=30, grammar=grammar, lazy_grammar=True)
     assert json.loads(engine.generate(job)) == {"tool": "list_directory"}
 
-
-def test_a_tool_call_is_written_compactly(engine: Engine) -> None:
-    """JSON whitespace in a call is at most one space: newlines and indentation cost tokens and time."""
-    tools = [ToolSpec("list_directory", "List the files in a folder.",
-                      {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]})]
-    grammar = toolcalls.tool_grammar(tools, engine.backend.grammar_from_schema, tagged=True)
-    job = Generation(prompt(engine, [Message("user", "List the files in /tmp as a JSON tool call.")]), max_tokens=60,
-                     grammar=grammar)
-    text = engine.generate(job)
-    body = text.removeprefix("<tool_call>\n").strip().removesuffix("</tool_call>").strip()
-    assert json.loads(body)["name"] in ("list_directory", "reply"), text
-    assert "\n" not in body and "  " not in body.replace(json.dumps(json.loads(body)["arguments"]), ""), text

@@ -57,15 +57,8 @@ def call_schema(tools: list[ToolSpec], to_grammar: Callable[[dict[str, Any]], st
     return {"anyOf": branches}
 
 
-# llama.cpp's schema converter lets JSON whitespace run to newlines and 20 spaces of indentation, and a small
-# model takes it: measured on Qwen2.5-Coder-0.5B, a pretty-printed call is ~1.4x the tokens of a compact one,
-# each costing a grammar check over the whole vocabulary. One optional space keeps calls compact.
-_SPACE_RULE = re.compile(r"^space ::= .*$", re.M)
-COMPACT_SPACE = 'space ::= " "?'
-
-
 def tool_grammar(tools: list[ToolSpec], to_grammar: Callable[[dict[str, Any]], str], tagged: bool) -> str:
-    grammar = _SPACE_RULE.sub(lambda _m: COMPACT_SPACE, to_grammar(call_schema(tools, to_grammar)), count=1)
+    grammar = to_grammar(call_schema(tools, to_grammar))
     if not tagged:
         return grammar
     body = re.sub(r"^root ::=", "call ::=", grammar, count=1, flags=re.M)
