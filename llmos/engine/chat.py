@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from llmos.engine import template, toolcalls
-from llmos.engine.engine import common_prefix
+from llmos.engine.engine import common_prefix, starts_like_call
 from llmos.llm.messages import Message, ToolCall, ToolSpec
 
 if TYPE_CHECKING:
@@ -124,11 +124,6 @@ def _with_instructions(messages: list[Message], text: str) -> list[Message]:
 _CALL_STARTS = ("<tool_call>", "{", "[", "```")
 
 
-def _held_to_reply(start: str) -> bool:
-    """A "reply" answer that began like a call, so the engine wrote it under the reply grammar."""
-    return start[:1] in ("<", "{", "[", "`")
-
-
 class Reader:
     """Feeds on generated pieces; says what to show now, and at the end the answer text and tool calls."""
 
@@ -148,7 +143,8 @@ class Reader:
             start = "".join(self._parts).lstrip()
             if not start:
                 return ""
-            mode = "tagged" if _held_to_reply(start) else "text"
+            # the engine's own test: an answer that began like a call was written under the reply grammar
+            mode = "tagged" if starts_like_call(start) else "text"
             if mode == "text" and not "".join(self._parts[:-1]).strip():
                 piece = start  # the first words, without the whitespace held back before them
         if mode in ("text", "schema"):
@@ -171,7 +167,7 @@ class Reader:
 
     def finish(self) -> tuple[str, list[ToolCall]]:
         raw = "".join(self._parts)
-        if self.plan.mode == "reply" and not _held_to_reply(raw.lstrip()):
+        if self.plan.mode == "reply" and not starts_like_call(raw):
             self.raw = raw  # the tokens as written, so the next prompt shares them
             return raw.strip(), []
         if self.plan.mode in ("text", "schema", "native"):

@@ -54,7 +54,8 @@ class Generation:
     output: list[int] = field(default_factory=list)  # the tokens generated
 
 
-def _starts_like_call(text: str) -> bool:
+def starts_like_call(text: str) -> bool:
+    """Whether an answer begins the way a call written as text does (or has no words yet)."""
     start = text.lstrip()
     return not start or start[0] in "<{[`"
 
@@ -188,7 +189,7 @@ class Engine:
             token = sampler.sample()
             if lazy:
                 lazy = False
-                if _starts_like_call(self.backend.detokenize([token])):
+                if starts_like_call(self.backend.detokenize([token])):
                     # The same logits, sampled again under the grammar: nothing was evaluated in between.
                     sampler = self.backend.sampler(job.grammar, job.temperature, job.seed)
                     token = sampler.sample()
