@@ -52,7 +52,7 @@ def test_read_only_call_runs_and_its_result_reaches_the_model(model: ScriptedMod
                                                               isolated_home: Path) -> None:
     model.say(openai_tool_calls(("find_largest", {"path": str(files), "count": 5})),
               openai_text("The biggest file is big.iso."))
-    out = llmos_run("--json", "show me the biggest files")
+    out = llmos_run("--json", "show me the 5 biggest files")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["text"] == "The biggest file is big.iso."

@@ -202,6 +202,7 @@ class Agent:
             result.last = chat
             text, calls = self._decode(chat, {} if answer_now else by_name)
             text, calls = _settle(text, calls, answer_now, guard.repeated(calls), result.runs)
+            calls = [self._without_unasked(c, by_name, block) for c in calls]
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
                     text = "(The model returned an empty answer. Try rephrasing, or another model.)"
@@ -259,6 +260,19 @@ class Agent:
             return chat.text, chat.tool_calls
         repaired = repair.calls_from_text(chat.text, {n: t.input_schema for n, t in by_name.items()})
         return ("" if repaired else chat.text), repaired
+
+    def _without_unasked(self, call: ToolCall, by_name: dict[str, ToolInfo], block: str) -> ToolCall:
+        """The call without optional arguments nobody asked for (grounding.unasked): the tool's default instead."""
+        tool = by_name.get(call.name)
+        if tool is None or call.malformed is not None or repair.validation_error(call.arguments, tool.input_schema):
+            return call  # invalid arguments go back to the model with the error, as they are
+        heard = "\n".join([*grounds(self._seen, system=False), block])
+        kept, dropped = grounding.unasked(call.arguments, tool.input_schema, facts.path_args(tool), heard,
+                                          (Path.cwd(), Path.home()))
+        if not dropped:
+            return call
+        log.info("%s: left out %s (nothing asked for them)", call.name, ", ".join(dropped))
+        return ToolCall(call.id, call.name, kept)
 
     # ---- running calls -----------------------------------------------------------------------------------
 
@@ -335,11 +349,13 @@ class Agent:
 
 
 
-def grounds(messages: list[Message]) -> list[str]:
+def grounds(messages: list[Message], system: bool = True) -> list[str]:
     """Where an identifier may come from: the person's words and tools' results — not errors and refusals,
     which echo the number they refused. Measured: after "Not run: pid 12345 appears nowhere…", the 0.5B's
-    next invented call kill_process(pid=12345) counted as grounded by that very message, and ran."""
-    return [m.content for m in messages if m.role == "user" or m.role == "system"
+    next invented call kill_process(pid=12345) counted as grounded by that very message, and ran.
+    ``system=False``: not the system prompt either (it names the user and the working directory: an
+    optional ``author="root"`` is not asked for by it)."""
+    return [m.content for m in messages if m.role == "user" or (system and m.role == "system")
             or (m.role == "tool" and m.content.startswith((TOOL_OUTPUT_MARK, _CUT_NOTE)))]
 
 
