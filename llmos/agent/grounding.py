@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+UNSEEN = "appears nowhere in the request or in any tool result so far"  # the refusal's words
 _ID_KEY = re.compile(r"^(pid|\w+_pid|\w+_id)$")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "dozen": 12,
@@ -35,7 +36,7 @@ def unseen_identifier(arguments: dict[str, Any], seen: Iterable[str]) -> str | N
     text = "\n".join(seen)
     for key, value in numbers:
         if not re.search(rf"(?<!\d){value}(?!\d)", text):
-            return (f"{key} {value} appears nowhere in the request or in any tool result so far; do not guess it: "
+            return (f"{key} {value} {UNSEEN}; do not guess it: "
                     "look it up with another tool first")
     return None
 

@@ -134,6 +134,7 @@ class Agent:
         self.recent_tools: list[str] = []
         self._referents = ""  # this turn's resolved references, shown with any confirmation
         self._seen: list[Message] = []  # the conversation so far: where an identifier may come from
+        self._failures = loop_guard.Failures()
 
     @property
     def gate(self) -> Gate:
@@ -175,6 +176,7 @@ class Agent:
         result = TurnResult("", resolved=[r.describe() for r in resolutions if not r.ambiguous])
         retried: set[str] = set()
         guard = loop_guard.LoopGuard()  # the same call 3 times in one turn ends the turn
+        self._failures = failures = loop_guard.Failures()  # a failed call is not run again
         turn_start = len(session.conversation.messages)
         self._seen = session.conversation.messages
         answer_now, after_result, nudge = False, False, ""
@@ -187,7 +189,9 @@ class Agent:
             # Only a small model's steps are steered; others keep the provider's default.
             choice = ("none" if answer_now else "auto" if after_result else None) if self.settings.guide_answers \
                 else None
-            request = self._request(system, history, tools, session.answer_tokens(window),
+            offered = failures.offered(by_name)
+            request = self._request(system, history, [t for t in tools if t.exposed in offered],
+                                    session.answer_tokens(window),
                                     "none" if answer_now and self.settings.constrained else choice)
             if step == 1:
                 self.router.warm(user_text, provider)
@@ -200,7 +204,7 @@ class Agent:
                 raise
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
-            text, calls = self._decode(chat, {} if answer_now else by_name)
+            text, calls = self._decode(chat, {} if answer_now else {n: by_name[n] for n in offered})
             text, calls = _settle(text, calls, answer_now, guard.repeated(calls), result.runs)
             calls = [self._without_unasked(c, by_name, block) for c in calls]
             if not calls:
@@ -217,6 +221,7 @@ class Agent:
                           else guard.just_repeated and all(run.ok for run in runs))
             nudge = answer_step.nudge(runs, user_text, acted=not all(r.read_only for r in runs))
             for run in runs:
+                failures.record(run.call, run.ok, run.text, grounding.UNSEEN in run.text)
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
                     session.references.observe_tool_call(run.tool.qualified, run.call.arguments,
@@ -294,6 +299,9 @@ class Agent:
         tool = by_name.get(call.name) or self.host.tools.get(call.name)
         self.events.on_tool_start(tool, call)
         problem = self._problem(call, tool, by_name, retried, grounds(self._seen))
+        if problem is None and (failed := self._failures.known(call)) is not None:
+            problem = Invalid(f"Not run again: this same call already failed ({failed[:200]}). Use other arguments "
+                              "or another tool, or answer.")
         if problem is not None:
             self.authorizer.record(tool, call.arguments, problem, name=call.name)
             return self._finish(call, tool, problem)

@@ -29,10 +29,47 @@ class LoopGuard:
         """Record ``calls``; the message that stops the turn when one of them reaches the limit, else None."""
         self.just_repeated = False
         for call in calls:
-            key = f"{call.name} {json.dumps(call.arguments, sort_keys=True, default=str)}"
+            key = _key(call)
             self.counts[key] += 1
             self.just_repeated = self.just_repeated or self.counts[key] > 1
             if self.counts[key] >= self.limit:
                 return (f"I stopped: the model asked for {call.name} with the same arguments {self.limit} times "
                         "in one request without getting anywhere. Try rephrasing the request, or a larger model.")
         return None
+
+
+class Failures:
+    """Calls that failed in this turn. Measured on Qwen2.5-Coder-0.5B (benchmarks/README.md): after an
+    error, it sends the very same call again — delete of a made-up path, git_show of a 'master' that does not
+    exist, kill_process of an invented PID — until the loop guard ends the turn (10 of 80 tasks in one run).
+
+    So the same failing call is not run again (its error is given back at once), and a tool whose call
+    failed twice the same way, or was refused for an identifier nobody gave, is withdrawn from the steps
+    after — the model has to take another tool or answer — until some other call succeeds (a PID looked up
+    brings kill_process back).
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.withdrawn: set[str] = set()
+
+    def known(self, call: ToolCall) -> str | None:
+        """The error this very call gave earlier in the turn, or None."""
+        return self.errors.get(_key(call))
+
+    def record(self, call: ToolCall, ok: bool, text: str, hopeless: bool = False) -> None:
+        """``hopeless``: retrying this tool cannot help until something new is known."""
+        key = _key(call)
+        if ok:
+            self.withdrawn.clear()
+            return
+        if key in self.errors or hopeless:
+            self.withdrawn.add(call.name)
+        self.errors.setdefault(key, text)
+
+    def offered(self, names: Iterable[str]) -> set[str]:
+        return set(names) - self.withdrawn
+
+
+def _key(call: ToolCall) -> str:
+    return f"{call.name} {json.dumps(call.arguments, sort_keys=True, default=str)}"
