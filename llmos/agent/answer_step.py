@@ -28,7 +28,7 @@ _QUESTION = re.compile(r"^\s*(what|what's|whats|which|who|who's|whose|where|when
                        r"do|does|did|have|has|show|list|tell|give|find|summari[sz]e|describe|explain|check)\b", re.I)
 # An action on several things may take several calls (a folder made, then each file moved).
 _MANY = re.compile(r"\b(all|every|each|both|them|these|those|tidy|organi[sz]e|sort out)\b", re.I)
-_NAME_KEYS = ("name", "title", "path", "subject", "message", "url", "branch", "ref", "file")
+_NAME_KEYS = ("name", "title", "process", "path", "subject", "message", "url", "branch", "ref", "file")
 DIGEST_CHARS = 320  # longer, and the 0.5B copies all of it into its answer (slowly)
 
 
@@ -81,12 +81,46 @@ def fallback(runs: Sequence[Run]) -> str:
 
 def digest(run: Run, request: str = "") -> str:
     """A short, flat rendering of a result: its top-level values, and the names in any list; a long text
-    from the passage that shares a word with the request."""
+    from the passage that shares a word with the request.
+
+    What the call was given is not said back (the 0.5B answered "which file is biggest?" with the "path: ~"
+    its find_largest result began with); what was found comes first, the parts naming a word or number
+    of the request before the rest; sizes in bytes read as KB/MB/GB (copying 2500000 it wrote "250,000");
+    and a result that found nothing says so (an empty list was left out, and the model described the path)."""
     if not run.structured:
         return _cut(_passage(" ".join(run.text.split()), request))
-    items = sorted(run.structured.items(), key=lambda kv: _LEAD.index(kv[0]) if kv[0] in _LEAD else len(_LEAD))
-    parts = [_part(k, _passage(v, request) if isinstance(v, str) else v) for k, v in items]
-    return _cut("; ".join(p for p in parts if p))
+    given = set(getattr(getattr(run, "call", None), "arguments", None) or ())
+    found = {k: v for k, v in run.structured.items() if not (k in given or k == "repo") or k in _LEAD}
+    terms = _terms(request)
+    if not any(isinstance(v, list) and v for v in found.values()) and any(v == [] for v in found.values()):
+        empty = ", ".join(k for k, v in found.items() if v == [])
+        return _cut(f"nothing found ({empty}: none)" + "".join(
+            f"; {p}" for k, v in found.items() if v != [] and (p := _part(k, v))))
+    parts = [_part(k, _passage(v, request) if isinstance(v, str) else _mentioned_first(v, terms))
+             for k, v in found.items()]
+    ranked = sorted((p for p in parts if p), key=lambda p: _rank(p, terms))
+    return _cut("; ".join(ranked))
+
+
+def _terms(request: str) -> list[str]:
+    """The request's own words and numbers a result part may name ("port 34189", "passport")."""
+    return [w for w in re.findall(r"[a-z]{4,}|\d{2,}", request.lower()) if w not in _COMMON]
+
+
+def _rank(part: str, terms: list[str]) -> tuple[int, int]:
+    key = part.split(":", 1)[0]
+    if key in _LEAD:
+        return 0, _LEAD.index(key)
+    named = any(t in part.lower() for t in terms) or _BYTES.search(key) is not None  # "how much space"
+    return (1 if named else 2 if ", " in part else 3), 0
+
+
+def _mentioned_first(value: Any, terms: list[str]) -> Any:
+    if not isinstance(value, list) or not terms:
+        return value
+    def said(item: Any) -> str:
+        return " ".join(map(str, item.values())).lower() if isinstance(item, dict) else str(item).lower()
+    return sorted(value, key=lambda v: not any(t in said(v) for t in terms))
 
 
 def _passage(text: str, request: str) -> str:
@@ -124,16 +158,34 @@ def _part(key: str, value: Any) -> str:
         return f"{key}: " + ", ".join(_item(v) for v in value[:12]) + (f" (+{len(value) - 12} more)"
                                                                        if len(value) > 12 else "")
     if isinstance(value, dict):
-        inner = ", ".join(f"{k} {v}" for k, v in value.items() if isinstance(v, str | int | float) and v != "")
+        inner = ", ".join(f"{k} {_amount(k, v)}" for k, v in value.items()
+                          if isinstance(v, str | int | float) and v != "")
         return f"{key}: {inner}" if inner else ""
+    if _BYTES.search(key) and isinstance(value, int) and not isinstance(value, bool):
+        return f"{_BYTES.sub('', key) or key}: {_amount(key, value)}"
     return f"{key}: {value}"
+
+
+# Keys whose whole numbers are bytes (the servers' sizes, disks' and memory's totals).
+_BYTES = re.compile(r"(?:_bytes|^bytes|^size|^total|^used|^free|^available|^memory_rss|^rss)$")
+
+
+def _amount(key: str, value: Any) -> Any:
+    """Bytes as a person reads them: 2500000 → 2.4 MB."""
+    if not _BYTES.search(key) or not isinstance(value, int) or isinstance(value, bool) or value < 1024:
+        return value
+    amount, units = value / 1024, ["KB", "MB", "GB", "TB"]
+    while amount >= 1024 and len(units) > 1:
+        amount, units = amount / 1024, units[1:]
+    return f"{amount:.1f} {units[0]}"
 
 
 def _item(value: Any) -> str:
     if not isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     label = next((str(value[k]) for k in _NAME_KEYS if value.get(k) not in (None, "")), "")
-    extras = [f"{k} {value[k]}" for k in ("pid", "status", "size_human", "user") if value.get(k) not in (None, "")]
+    extras = [f"{k} {_amount(k, value[k])}" for k in ("pid", "port", "status", "size", "user")
+              if value.get(k) not in (None, "") and k != next((n for n in _NAME_KEYS if value.get(n)), "")]
     if not label:
         label = next((str(v) for v in value.values() if isinstance(v, str) and v), "")
     return f"{label} ({', '.join(extras)})" if extras else label

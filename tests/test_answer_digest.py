@@ -1,0 +1,58 @@
+"""The digest the answer step shows a small model, over real results of the built-in filesystem server:
+what was found first (not the path the call was given), sizes a person reads, and "nothing found" said."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmos.agent import answer_step
+from llmos.agent.loop import ToolRun
+from llmos.llm.messages import ToolCall
+from tests.mcp_helpers import call, memory_client
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "user"
+    (home / "Downloads").mkdir(parents=True)
+    (home / "Downloads" / "a.bin").write_bytes(b"\0" * 600_000)
+    (home / "Downloads" / "b.bin").write_bytes(b"\0" * 400_000)
+    (home / "video.mp4").write_bytes(b"\0" * 2_500_000)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
+    return home
+
+
+def said(tool: str, request: str, **arguments: Any) -> str:
+    async def go() -> Any:
+        async with memory_client("filesystem") as client:
+            return await call(client, tool, **arguments)
+    structured = asyncio.run(go())
+    run = ToolRun(ToolCall("1", tool, arguments), None, "allow", "annotation", True, "", structured)
+    return answer_step.digest(run, request)
+
+
+def test_what_was_found_leads_not_the_path_the_call_was_given(home: Path) -> None:
+    """Measured on the 0.5B: the digest began "path: ~; files: ~/ubuntu.iso", and the answer was "The file
+    '~' is taking up the most space"."""
+    text = said("find_largest", "which file in here is taking up the most space?", path=str(home))
+    assert text.startswith("files: ~/video.mp4 (size 2.4 MB)"), text
+    assert "path: ~" not in text
+
+
+def test_sizes_read_as_a_person_reads_them(home: Path) -> None:
+    """Measured: copying "total_bytes: 1000000" the 0.5B wrote "100,000 bytes", and "2500000" as "250,000"."""
+    text = said("disk_usage", "how much space is my Downloads folder using?", path="Downloads")
+    assert text.startswith("total: 976.6 KB"), text
+    assert "1000000" not in text
+    assert "2.4 MB" in said("disk_usage", "how big is video.mp4?", path="video.mp4")
+
+
+def test_a_search_that_found_nothing_says_so(home: Path) -> None:
+    """Measured: an empty search_files result was digested as "path: ~", and the answer described the path."""
+    text = said("search_files", "find all my pdfs", pattern="*.pdf")
+    assert text.startswith("nothing found (paths: none)"), text
