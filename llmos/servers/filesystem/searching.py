@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,18 +23,44 @@ from llmos.servers.filesystem.state import MAX_SEARCH_FILE_BYTES, MAX_SEARCH_TOT
 
 def search_files(
     fs: Fs,
-    pattern: Annotated[str, Field(description="Name pattern, e.g. *.pdf or report*")],
+    pattern: Annotated[str, Field(description="Name pattern, e.g. *.pdf or report*; a plain word matches anywhere "
+                                              "in the name")],
     path: PathArg = ".",
     show_hidden: bool = False,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> Matches:
     """Find files whose names match a pattern, in a folder and all its subfolders."""
     root = fs.existing(path)
-    pattern_l = pattern.lower()
+    matches = name_matcher(pattern)
     walk = Walk(fs, root, show_hidden, fs.walk_limit)
-    found = [display(p) for p, _fd, _st in walk.files() if fnmatch.fnmatch(p.name.lower(), pattern_l)]
+    found = [display(p) for p, _fd, _st in walk.files() if matches(p.name)]
     shown, more = cap(sorted(found), limit)
-    return Matches(path=display(root), paths=shown, more=more, note=walk.note)
+    note = walk.note
+    if not found and note is None:
+        note = (f"No file name matches {pattern!r}. To find files whose text mentions it, use search_content."
+                if " " in pattern.strip() else None)
+    return Matches(path=display(root), paths=shown, more=more, note=note)
+
+
+_REGEX_SIGNS = re.compile(r"\.\*|\.\+|\\\.|\$$|^\^|\|")
+
+
+def name_matcher(pattern: str) -> Callable[[str], bool]:
+    """How a name pattern is read, the ways people and small models write one: a glob (``*.pdf``); a word
+    with no wildcard, matched anywhere in the name ("passport" finds passport.pdf — Qwen2.5-Coder-0.5B sent
+    that and an exact match found nothing); a regular expression (the 0.5B sent ``.*pdf$`` for "find all
+    my pdfs"). Case is ignored."""
+    text = pattern.strip().lower()
+    if _REGEX_SIGNS.search(text):
+        try:
+            regex = re.compile(text, re.IGNORECASE)
+        except re.error:
+            pass
+        else:
+            return lambda name: regex.search(name) is not None
+    if not any(c in text for c in "*?["):
+        return lambda name: text in name.lower()
+    return lambda name: fnmatch.fnmatch(name.lower(), text)
 
 
 def search_content(
