@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from llmos.agent import answer_step
+from llmos.agent.host import ToolInfo
 from llmos.agent.loop import ToolRun
 from llmos.llm.messages import ToolCall
 from tests.mcp_helpers import call, memory_client
@@ -56,3 +57,18 @@ def test_a_search_that_found_nothing_says_so(home: Path) -> None:
     """Measured: an empty search_files result was digested as "path: ~", and the answer described the path."""
     text = said("search_files", "find all my pdfs", pattern="*.pdf")
     assert text.startswith("nothing found (paths: none)"), text
+
+
+def test_after_a_search_that_found_nothing_the_tools_stay_offered(home: Path) -> None:
+    """Measured: "which of my files mentions invoice 4471?" → search_files(pattern="invoice 4471"), nothing;
+    the next step had to answer, so the note pointing to search_content could not be followed."""
+    async def go() -> Any:
+        async with memory_client("filesystem") as client:
+            return [await call(client, "search_files", pattern=p) for p in ("invoice 4471", "*.bin")]
+    empty, found = asyncio.run(go())
+    tool = ToolInfo("filesystem", "search_files", "search_files", "", {}, {"readOnlyHint": True}, True, True)
+    runs = [ToolRun(ToolCall("1", "search_files", {}), tool, "allow", "annotation", True, "", r)
+            for r in (empty, found)]
+    request = "which of my files mentions invoice 4471?"
+    assert not answer_step.answer_next([runs[0]], request, just_repeated=False)
+    assert answer_step.answer_next([runs[1]], request, just_repeated=False)

@@ -61,8 +61,17 @@ def answer_next(runs: Sequence[Run], request: str, just_repeated: bool) -> bool:
     if just_repeated:
         return True  # the model asked again for a result it already had
     if all(r.read_only for r in runs):
-        return not asks_for_action(request)  # a lookup answers a question; for an action it is a first step
+        # A lookup answers a question; for an action it is a first step. One that found nothing may have
+        # been the wrong lookup (search_files for words inside files: its note names search_content).
+        return not asks_for_action(request) and not any(found_nothing(r) for r in runs)
     return not _MANY.search(request)  # one action done; several things may need another call
+
+
+def found_nothing(run: Run) -> bool:
+    """A result whose lists are all empty and that holds no text (a search without matches)."""
+    values = (run.structured or {}).values()
+    lists = [v for v in values if isinstance(v, list)]
+    return bool(lists) and not any(lists) and not any(isinstance(v, str) and len(v) > 200 for v in values)
 
 
 def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
@@ -92,7 +101,7 @@ def digest(run: Run, request: str = "") -> str:
     given = set(getattr(getattr(run, "call", None), "arguments", None) or ())
     found = {k: v for k, v in run.structured.items() if not (k in given or k == "repo") or k in _LEAD}
     terms = _terms(request)
-    if not any(isinstance(v, list) and v for v in found.values()) and any(v == [] for v in found.values()):
+    if found_nothing(run):
         empty = ", ".join(k for k, v in found.items() if v == [])
         return _cut(f"nothing found ({empty}: none)" + "".join(
             f"; {p}" for k, v in found.items() if v != [] and (p := _part(k, v))))
