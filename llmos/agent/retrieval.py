@@ -38,6 +38,7 @@ OLDER_RECENT_BOOST = 0.3  # a tool used earlier in the conversation, not the lat
 ARGUMENT_BOOST = 0.3  # the request names something this tool takes (a file, a folder, a port)
 MISSING_ARGUMENT = 0.3  # taken off a tool that needs a URL when the request names no URL or file
 STRONG_ARGUMENT_BOOST = 0.5  # … that only a few tools take: a URL, a name pattern, a pid
+NOT_THE_PAGE = 0.6  # taken off a tool that takes no URL when the request is about one page and nothing else
 RELATIVE_FLOOR = 0.15  # tools scoring under this share of the best are not worth their tokens
 TYPO_CUTOFF = 0.85  # a word the tools never use may be a typo of one they do ("downlods" → "download")
 
@@ -213,17 +214,24 @@ def _argument_boost(tool: ToolInfo, request: str) -> float:
 
 def _missing_argument(tool: ToolInfo, request: str) -> float:
     """A tool that can only act on a URL, when the request names none: "open notepad deluxe" is an app to
-    launch, not a page (open_url) — the words "open" and "go to" alone do not say which. And a tool that needs
-    a path, when the request names a URL and no file or folder outside it."""
+    launch, not a page (open_url) — the words "open" and "go to" alone do not say which. And a tool that takes
+    no URL, when the request names a URL and no file or folder outside it."""
     required = tool.input_schema.get("required")
+    if _URL.search(request) and not facts.url_args(tool) and not _outside_url(request):
+        # Measured: "how much is the kettle on http://…/shop.html?" offered system disk_usage first ("how
+        # much … free"), and the 0.5B answered with the disk's free space.
+        return NOT_THE_PAGE
     if not isinstance(required, list) or not required:
         return 0.0
     if set(required) <= set(facts.url_args(tool)):
         return 0.0 if _NAMED[0][0].search(request) or _FILE_NAMED.search(request) else MISSING_ARGUMENT
-    if set(required) & set(facts.path_args(tool)) and _URL.search(request):
-        outside = _URL.sub(" ", request)
-        return 0.0 if _FILE_NAMED.search(outside) or re.search(_FOLDER, outside, re.I) else MISSING_ARGUMENT
     return 0.0
+
+
+def _outside_url(request: str) -> bool:
+    """The request names a file or folder besides its URL."""
+    outside = _URL.sub(" ", request)
+    return bool(_FILE_NAMED.search(outside) or re.search(_FOLDER, outside, re.I))
 
 
 def rank(tools: Iterable[ToolInfo], request: str, recent: Iterable[str] = ()) -> list[tuple[float, ToolInfo]]:

@@ -119,7 +119,7 @@ def tree(
 
 
 def stat(fs: Fs, path: PathArg) -> StatResult:
-    """Details of one file or folder: type, size, modified time, permissions, owner."""
+    """Details of one file or folder: type, size, when it was last changed (modified), permissions, owner."""
     target = fs.existing(path)
     st = lstat(target)
     try:

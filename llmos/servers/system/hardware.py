@@ -41,7 +41,7 @@ def _distro() -> str | None:
 
 
 def system_overview() -> Overview:
-    """Summarize this computer: OS, kernel, hostname, uptime, CPU, load, memory, swap."""
+    """Summarize this computer: hostname, OS, kernel, uptime, CPU cores and load, total memory, swap."""
     vm, sw = psutil.virtual_memory(), psutil.swap_memory()
     uptime = time.time() - psutil.boot_time()
     cpu = psutil.cpu_percent(interval=SAMPLE_S)
