@@ -71,7 +71,7 @@ def _refuse_secrets(ctx: GitContext, r: Repo, all: bool) -> None:
 
 
 def _names(changes: list[Any]) -> str:
-    shown, more = cap([c.path for c in changes], 5)
+    shown, more = cap([c if isinstance(c, str) else c.path for c in changes], 5)  # untracked: plain paths
     return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
