@@ -36,3 +36,11 @@ def test_when_a_file_was_last_changed_is_stat_not_git(tools) -> None:
 
 def test_what_hogs_the_memory_is_the_process_table(tools) -> None:
     assert first(tools, "what's hogging the memory right now?") == "system.top_processes"
+
+
+@pytest.mark.parametrize("request_text", ["how are you doing today?", "how's it going?"])
+def test_small_talk_offers_no_tool_by_its_conversational_words(tools, request_text: str) -> None:
+    """Measured: "how are you doing today?" was offered process_details alone ("doing"), and the 0.5B
+    called it with a made-up PID."""
+    offered = [t.qualified for t in retrieval.select(tools, request_text, BUDGET)]
+    assert offered == [], offered

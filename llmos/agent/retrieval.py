@@ -30,7 +30,10 @@ _STOP = frozenset({
     "which", "that", "this", "please", "can", "you", "do", "with", "from", "all", "use", "when", "tool", "be",
     "by", "as", "at", "its", "how", "get", "give", "there", "here", "so", "some", "any", "just", "want",
     "would", "could", "should", "will", "im", "one", "tell", "show", "let", "know", "like", "need", "ok",
-    "okay", "thanks", "thank", "hello", "hi", "hey", "now", "again", "also", "then"
+    "okay", "thanks", "thank", "hello", "hi", "hey", "now", "again", "also", "then",
+    # conversation, not a thing to act on: "how are you doing today?" offered only process_details (its
+    # example "what is pid 4242 doing"), and the 0.5B called it with a made-up PID
+    "doing", "going", "something", "good", "nice", "great", "really", "very"
 })
 _FOLDER_NAMES = frozenset({"downloads", "documents", "pictures", "videos", "music", "desktop"})  # folders, not verbs
 RECENT_BOOST = 0.55  # on a 0–1 text score: a follow-up leans on what the conversation just used
