@@ -14,17 +14,25 @@ from llmos.servers.apps.models import RunningApp
 from llmos.servers.common import ToolError
 
 
+# Measured: "is backup-daemon running?" → list_running_apps, which failed (no X server) and was sent again
+# until the loop guard stopped the turn; a program without a window is a process.
+_PROCESSES = " Programs without a window are found with find_processes (the system tools)."
+
+
 def open_display() -> Any:
-    launch.require_display()
+    try:
+        launch.require_display()
+    except ToolError as exc:
+        raise ToolError(f"{exc}{_PROCESSES}") from exc
     if not os.environ.get("DISPLAY"):
         raise ToolError("Only WAYLAND_DISPLAY is set: listing and closing windows needs an X11 display "
-                        "(DISPLAY), which this session does not have.")
+                        f"(DISPLAY), which this session does not have.{_PROCESSES}")
     from Xlib import display, error
 
     try:
         return display.Display()
     except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
-        raise ToolError(f"Cannot connect to the X display {os.environ['DISPLAY']}: {exc}.") from exc
+        raise ToolError(f"Cannot connect to the X display {os.environ['DISPLAY']}: {exc}.{_PROCESSES}") from exc
 
 
 def _client_windows(d: Any) -> list[Any]:
