@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import answer_step, decisions, facts, grounding, loop_guard, repair, retrieval
+from llmos.agent import answer_step, decisions, facts, general, grounding, loop_guard, repair, retrieval
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
@@ -163,8 +163,10 @@ class Agent:
         window, _counter = session.context(self.router, user_text, provider)
         # A small context gets few tools: schemas may take at most a quarter of it.
         tool_budget = min(self.settings.tool_prompt_budget, window // 4)
-        tools = retrieval.select(self.host.tools, user_text, tool_budget, self.recent_tools,
-                                 self.settings.offer_all_tools or window >= self.settings.all_tools_context)
+        offer_all = self.settings.offer_all_tools or window >= self.settings.all_tools_context
+        # A small model offered tools for "who wrote Romeo and Juliet?" calls one (general.py).
+        tools = [] if not offer_all and not resolutions and general.about_the_world(user_text) else \
+            retrieval.select(self.host.tools, user_text, tool_budget, self.recent_tools, offer_all)
         by_name = {t.exposed: t for t in tools}
         system = system_prompt(self.settings.system_prompt)
         if self.settings.constrained:
