@@ -28,8 +28,9 @@ _MINE = re.compile(
 # Names of things that can only be looked up: files, paths, URLs, numbers of 3+ digits (a PID, a port),
 # hyphenated or underscored identifiers (backup-daemon).
 _THING = re.compile(r"https?://|www\.|[~/]\w|\b[\w-]+\.[a-z0-9]{1,5}\b|\b\d{3,}\b|\b\w+[-_]\w+\b", re.I)
-_QUESTION = re.compile(r"^\s*(in (one|a few|two) (sentence|word|line)s?,?\s*)?((at|in|on|for) )?(what|what's|whats|which|who|"
-                       r"who's|whose|where|when|why|how|is|are|was|were|do|does|did|can|could|name|define|"
+_QUESTION = re.compile(r"^\s*(in (one|a few|two) (sentence|word|line)s?,?\s*)?((at|in|on|for) )?"
+                       r"(what|what's|whats|which|who|who's|whose|where|when|why|how|is|are|was|were|do|does|"
+                       r"did|can|could|name|define|"
                        r"explain|tell me (a|an|about)|say)\b", re.I)
 
 
