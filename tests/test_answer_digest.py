@@ -72,3 +72,11 @@ def test_after_a_search_that_found_nothing_the_tools_stay_offered(home: Path) ->
     request = "which of my files mentions invoice 4471?"
     assert not answer_step.answer_next([runs[0]], request, just_repeated=False)
     assert answer_step.answer_next([runs[1]], request, just_repeated=False)
+
+
+def test_a_short_page_without_links_is_not_nothing() -> None:
+    page = {"url": "http://127.0.0.1:8000/faq.html", "redirects": [], "title": "FAQ", "links": [],
+            "text": "Returns: you can return any item within 30 days for a full refund."}
+    run = ToolRun(ToolCall("1", "fetch_page", {"url": page["url"]}), None, "allow", "annotation", True, "", page)
+    assert not answer_step.found_nothing(run)
+    assert "30 days" in answer_step.digest(run, "does it say anything about refunds?")

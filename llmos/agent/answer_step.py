@@ -68,10 +68,15 @@ def answer_next(runs: Sequence[Run], request: str, just_repeated: bool) -> bool:
 
 
 def found_nothing(run: Run) -> bool:
-    """A result whose lists are all empty and that holds no text (a search without matches)."""
-    values = (run.structured or {}).values()
-    lists = [v for v in values if isinstance(v, list)]
-    return bool(lists) and not any(lists) and not any(isinstance(v, str) and len(v) > 200 for v in values)
+    """A result whose lists are all empty and that holds no text besides where it looked (a search without
+    matches; not a short page without links)."""
+    found = run.structured or {}
+    lists = [v for v in found.values() if isinstance(v, list)]
+    return bool(lists) and not any(lists) and not any(
+        isinstance(v, str) and len(v) > 40 and k not in _WHERE for k, v in found.items())
+
+
+_WHERE = frozenset({"path", "repo", "url", "final_url", "query", "note", "notice", "message", "content_type"})
 
 
 def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
