@@ -80,3 +80,17 @@ def test_a_short_page_without_links_is_not_nothing() -> None:
     run = ToolRun(ToolCall("1", "fetch_page", {"url": page["url"]}), None, "allow", "annotation", True, "", page)
     assert not answer_step.found_nothing(run)
     assert "30 days" in answer_step.digest(run, "does it say anything about refunds?")
+
+
+def test_a_commit_in_a_log_names_its_author(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"who made the last commit?" → git_log: the digest named each commit's subject only."""
+    from tests.test_server_git import make_repo, roots
+
+    repo = make_repo(tmp_path / "proj")
+    monkeypatch.chdir(repo)
+
+    async def go() -> Any:
+        async with memory_client("git", roots(tmp_path)) as client:
+            return await call(client, "git_log")
+    run = ToolRun(ToolCall("1", "git_log", {}), None, "allow", "annotation", True, "", asyncio.run(go()))
+    assert "author Ada Tester" in answer_step.digest(run, "who made the last commit?")

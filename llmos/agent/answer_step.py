@@ -198,7 +198,7 @@ def _item(value: Any) -> str:
     if not isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     label = next((str(value[k]) for k in _NAME_KEYS if value.get(k) not in (None, "")), "")
-    extras = [f"{k} {_amount(k, value[k])}" for k in ("pid", "port", "status", "size", "user")
+    extras = [f"{k} {_amount(k, value[k])}" for k in ("pid", "port", "status", "size", "user", "author", "date")
               if value.get(k) not in (None, "") and k != next((n for n in _NAME_KEYS if value.get(n)), "")]
     if not label:
         label = next((str(v) for v in value.values() if isinstance(v, str) and v), "")
