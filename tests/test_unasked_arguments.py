@@ -66,3 +66,17 @@ def test_a_limit_the_person_gave_is_kept(poem: Path, isolated_home: Path) -> Non
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["tool_calls"][0]["arguments"] == {"path": "poem.txt", "limit": 8}
         assert "little" not in model.requests()[1]["messages"][-1]["content"]
+
+
+def test_calls_differing_only_in_dropped_arguments_are_repeats(poem: Path, isolated_home: Path) -> None:
+    """Measured: search_page(query="news", max_matches=10), then without max_matches, then again: three
+    identical calls once fitted, yet the loop guard counted them as different."""
+    with scripted_model(isolated_home, poem) as model:
+        model.say(openai_tool_calls(("read_file", {"path": "poem.txt", "limit": 3})),
+                  openai_tool_calls(("read_file", {"path": "poem.txt"})),
+                  openai_tool_calls(("read_file", {"path": "poem.txt", "limit": 7})),
+                  openai_text("The fog."))
+        out = llmos("run", "--json", "what's the first line of poem.txt?")
+        assert out.returncode == 0, out.stderr
+        assert "same arguments 3 times" in json.loads(out.stdout)["text"]
+        assert len(model.requests()) == 3

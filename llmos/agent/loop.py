@@ -207,8 +207,9 @@ class Agent:
             session.learn(counter, request.messages, chat, tool_tokens)
             result.last = chat
             text, calls = self._decode(chat, {} if answer_now else {n: by_name[n] for n in offered})
-            text, calls = _settle(text, calls, answer_now, guard.repeated(calls), result.runs)
+            # Fitted first, so the loop guard sees repeats that differ only in arguments nobody asked for.
             calls = [self._without_unasked(c, by_name, block) for c in calls]
+            text, calls = _settle(text, calls, answer_now, guard.repeated(calls), result.runs)
             if not calls:
                 if not text.strip():  # say so, rather than print nothing and look broken
                     text = "(The model returned an empty answer. Try rephrasing, or another model.)"
