@@ -41,6 +41,7 @@ class SearchResult(BaseModel):
     more: int = Field(description="Further matches not shown")
     notice: str
     untrusted: bool = True
+    note: str | None = None
 
 
 class Download(BaseModel):

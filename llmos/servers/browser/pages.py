@@ -82,9 +82,19 @@ def search_page(
     found = [Match(position=i, text=snip(block, query),
                    before=[snip(b, query) for b in blocks[max(0, i - context):i]],
                    after=[snip(b, query) for b in blocks[i + 1:i + 1 + context]])
-             for i, block in enumerate(blocks) if query.lower() in block.lower()]
+             for i, block in enumerate(blocks) if _holds(block, query)]
     shown, more = cap(found, max_matches)
-    return SearchResult(url=url, final_url=final, query=query, matches=shown, more=more, notice=notice(final))
+    # Measured: "summarise …/news.html" → search_page(query="news"), nothing, sent again and again.
+    note = None if found else (f"Nothing on the page contains {query!r}. To read or summarise the whole page, "
+                               "use fetch_page.")
+    return SearchResult(url=url, final_url=final, query=query, matches=shown, more=more, notice=notice(final),
+                        note=note)
+
+
+def _holds(block: str, query: str) -> bool:
+    """The query in the block, or every word of it ("kettle price" finds "Kettle … price: 24.99")."""
+    lowered = block.lower()
+    return query.lower() in lowered or all(w in lowered for w in query.lower().split())
 
 
 # Opening a page in the browser sends the address off the machine just as fetching does.
