@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from llmos.agent import repair
@@ -57,11 +58,18 @@ def instructions(tools: list[ToolInfo]) -> str:
     return "\n".join(lines)
 
 
+ANSWER_TOKENS = 160  # the answer step's plain words: one or two sentences, with room for a list of names
+# An answer decision written as text, its string not properly closed or escaped ("…the page "FAQ" says…").
+_OPEN_ANSWER = re.compile(r'^\s*\{\s*"tool"\s*:\s*"answer"\s*,\s*"answer"\s*:\s*"(?P<said>.*?)"?\s*\}?\s*$', re.S)
+
+
 def decode(text: str, by_name: dict[str, ToolInfo]) -> tuple[str, list[ToolCall]]:
     """(answer text, calls) from one decision; text that is not JSON goes through the repair layer."""
     try:
         decision = json.loads(text)
     except json.JSONDecodeError:
+        if opened := _OPEN_ANSWER.match(text):
+            return opened.group("said").replace("\\n", "\n").replace('\\"', '"'), []
         calls = repair.calls_from_text(text, {n: t.input_schema for n, t in by_name.items()})
         return ("" if calls else text), calls
     if not isinstance(decision, dict):

@@ -253,10 +253,13 @@ class Agent:
                  tool_choice: str | None = None) -> ChatRequest:
         messages = [Message("system", system), *history]
         if self.settings.constrained:
-            # The answer step's schema has no call branch; the instructions (and the prefix) stay the same.
-            schema = (decisions.decision_schema([], answer_chars=400) if tool_choice == "none"
-                      else decisions.decision_schema(tools))
-            return ChatRequest(messages, json_schema=schema, max_tokens=min(400, answer_tokens))
+            # The answer step is plain words, not a JSON string: measured, the 0.5B quoting the page ("FAQ")
+            # closed the string with its first quote ("The result shows that the web page"). The
+            # instructions (and the prefix) stay the same; decisions.decode reads a JSON answer too.
+            if tool_choice == "none":
+                return ChatRequest(messages, max_tokens=min(decisions.ANSWER_TOKENS, answer_tokens))
+            return ChatRequest(messages, json_schema=decisions.decision_schema(tools),
+                               max_tokens=min(400, answer_tokens))
         specs = [ToolSpec(t.exposed, t.description, t.input_schema) for t in tools]
         return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens,
                            tool_choice=tool_choice)
