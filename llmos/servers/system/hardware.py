@@ -41,7 +41,7 @@ def _distro() -> str | None:
 
 
 def system_overview() -> Overview:
-    """Summarize this computer: hostname, OS, kernel, uptime, CPU cores and load, total memory, swap."""
+    """This computer's name (hostname), how many CPU cores and how much memory (RAM) it has, OS, uptime, load."""
     vm, sw = psutil.virtual_memory(), psutil.swap_memory()
     uptime = time.time() - psutil.boot_time()
     cpu = psutil.cpu_percent(interval=SAMPLE_S)

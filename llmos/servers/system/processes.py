@@ -80,7 +80,7 @@ def top_processes(
     sort_by: Annotated[Literal["cpu", "memory"], Field(description="rank by cpu or memory use")] = "cpu",
     limit: Annotated[int, Field(description="how many to show", ge=1, le=50)] = 10,
 ) -> TopProcesses:
-    """Show which processes (programs) are using or hogging the most CPU or memory right now, with their PIDs."""
+    """Show which programs are using the most CPU or memory right now (what is hogging the machine), with their PIDs."""
     rows = []
     for p in _sampled_processes():
         try:
