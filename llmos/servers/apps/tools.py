@@ -96,7 +96,7 @@ def open_with_default(
     target: Annotated[str, Field(description="a file path or a URL (with its scheme, e.g. https://)")],
 ) -> Opened:
     """Open a file or URL with the desktop's default application for it (browser, viewer, editor…)."""
-    if URL.match(target) and not target.startswith("file://"):
+    if URL.match(target) and not target.startswith("file:"):
         if re.search(r"\s", target.strip()):  # measured: the 0.5B made up "https://notepad deluxe.com"
             raise ToolError(f"{target!r} is not a web address (it has a space in it).")
         return Opened(target=target, kind="url", pid=launch.open_with_default(target))
