@@ -94,3 +94,21 @@ def test_a_commit_in_a_log_names_its_author(tmp_path: Path, monkeypatch: pytest.
             return await call(client, "git_log")
     run = ToolRun(ToolCall("1", "git_log", {}), None, "allow", "annotation", True, "", asyncio.run(go()))
     assert "author Ada Tester" in answer_step.digest(run, "who made the last commit?")
+
+
+def test_a_process_without_children_is_not_nothing() -> None:
+    """Measured: "tell me about process N" → process_details; its empty lists counted as "nothing found",
+    the tools stayed offered, and the 0.5B called kill_process next (it ran, under --yes)."""
+    import subprocess
+
+    daemon = subprocess.Popen(["sleep", "30"])
+    try:
+        async def go() -> Any:
+            async with memory_client("system") as client:
+                return await call(client, "process_details", pid=daemon.pid)
+        details = asyncio.run(go())
+    finally:
+        daemon.kill()
+    run = ToolRun(ToolCall("1", "process_details", {"pid": daemon.pid}), None, "allow", "annotation", True, "",
+                  details)
+    assert not answer_step.found_nothing(run), details

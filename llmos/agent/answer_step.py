@@ -72,11 +72,14 @@ def found_nothing(run: Run) -> bool:
     matches; not a short page without links)."""
     found = run.structured or {}
     lists = [v for v in found.values() if isinstance(v, list)]
-    return bool(lists) and not any(lists) and not any(
-        isinstance(v, str) and len(v) > 40 and k not in _WHERE for k, v in found.items())
+    # Anything else said (a name, a status, a count) is a finding: measured, process_details' empty lists of
+    # children counted as "nothing found", the tools stayed offered, and the 0.5B killed the process.
+    return bool(lists) and not any(lists) and all(
+        k in _WHERE or isinstance(v, list) or v in (None, "", 0, False) for k, v in found.items())
 
 
-_WHERE = frozenset({"path", "repo", "url", "final_url", "query", "note", "notice", "message", "content_type"})
+_WHERE = frozenset({"path", "repo", "url", "final_url", "query", "note", "notice", "message", "content_type",
+                    "status", "untrusted", "sort_by", "branch"})
 
 
 def nudge(runs: Sequence[Run], request: str, acted: bool) -> str:
