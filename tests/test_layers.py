@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"agent"},
     {"conversation", "llm", "picker", "models", "engine", "health"},
     {"servers"},
-    {"config", "usage", "paths", "errors", "terminal", "redact", "jsonl", "damaged", "json_cache", "data",
+    {"config", "usage", "paths", "errors", "terminal", "redact", "jsonl", "damaged", "json_cache", "data", "units",
      "__init__"},
 ]
 

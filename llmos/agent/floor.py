@@ -17,6 +17,7 @@ from typing import Any
 from llmos.agent import facts
 from llmos.agent.host import ToolInfo
 from llmos.paths import display
+from llmos.units import size_text
 
 DEFAULT_MAX_FILES = 200
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB
@@ -71,7 +72,7 @@ class Floor:
                 reasons.append(f"{display(str(target))}: {why} ({_amount(count, total)})")
         if not reasons and counted and (files > self.max_files or size > self.max_bytes):
             limit = (f"gate.floor_files is {self.max_files:,}" if files > self.max_files
-                     else f"gate.floor_bytes is {_size(self.max_bytes)}")
+                     else f"gate.floor_bytes is {size_text(self.max_bytes)}")
             reasons.append(f"{', '.join(names)}: {_amount(files, size)} at once ({limit})")
         return reasons
 
@@ -109,13 +110,6 @@ def _within(path: Path, folder: Path) -> bool:
 
 
 def _amount(files: int, size: int) -> str:
-    return f"{files:,} file{'s' if files != 1 else ''}, {_size(size)}"
+    return f"{files:,} file{'s' if files != 1 else ''}, {size_text(size)}"
 
 
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size:,} bytes"
-    value, units = size / 1024, ["KiB", "MiB", "GiB", "TiB"]
-    while value >= 1024 and len(units) > 1:
-        value, units = value / 1024, units[1:]
-    return f"{value:,.1f} {units[0]}"

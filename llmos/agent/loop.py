@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 import logging
 import os
 import platform
@@ -15,7 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from llmos.agent import answer_step, decisions, facts, general, grounding, loop_guard, repair, retrieval
+from llmos.agent import (answer_step, decisions, facts, general, grounding, loop_guard, model_view, repair,
+                         retrieval)
 from llmos.agent.authorize import SKIPPED, Authorizer, Invalid, Outcome, Ran, describe_outcome, exit_status
 from llmos.agent.gate import Decision, Gate
 from llmos.agent.host import McpHost, ToolInfo
@@ -230,7 +230,8 @@ class Agent:
                     session.references.observe_tool_call(run.tool.qualified, run.call.arguments,
                                                          facts.path_args(run.tool), facts.url_args(run.tool))
                     session.references.observe_tool_result(run.tool.qualified, run.structured)
-                session.add(Message("tool", self._for_model(run), tool_call_id=run.call.id, name=run.call.name))
+                session.add(Message("tool", self._for_model(run), tool_call_id=run.call.id, name=run.call.name,
+                                    data=run.structured if run.ok else None))
         result.step_limit_hit = True
         result.text = (f"I stopped after {self.settings.max_steps} steps without finishing "
                        "(agent.max_steps). Tell me how to continue, or ask for something smaller.")
@@ -260,7 +261,7 @@ class Agent:
                 return ChatRequest(messages, max_tokens=min(decisions.ANSWER_TOKENS, answer_tokens))
             return ChatRequest(messages, json_schema=decisions.decision_schema(tools),
                                max_tokens=min(400, answer_tokens))
-        specs = [ToolSpec(t.exposed, t.description, t.input_schema) for t in tools]
+        specs = [ToolSpec(t.exposed, t.description, model_view.schema(t.input_schema)) for t in tools]
         return ChatRequest(messages, tools=specs, stream=self.settings.stream, max_tokens=answer_tokens,
                            tool_choice=tool_choice)
 
@@ -353,7 +354,7 @@ class Agent:
 
     def _for_model(self, run: ToolRun) -> str:
         """The tool result as the model will read it: marked as data, and cut to the budget."""
-        body = json.dumps(run.structured, ensure_ascii=False) if run.ok and run.structured else run.text
+        body = model_view.result(run.structured) if run.ok and run.structured else run.text
         limit = self.settings.tool_result_budget * 4
         if len(body) > limit:
             body = body[:limit] + f"\n[… {len(body) - limit:,} more characters cut to fit the context]"

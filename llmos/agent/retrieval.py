@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from llmos.agent import facts
+from llmos.agent import facts, model_view
 from llmos.agent.host import ToolInfo
 from llmos.llm.providers.base import estimate_tokens
 
@@ -197,7 +197,7 @@ def _index(tools: tuple[ToolInfo, ...]) -> _Index:
 def schema_tokens(tool: ToolInfo) -> int:
     """What offering this tool costs in the prompt (its JSON schema as the provider will send it)."""
     return estimate_tokens(json.dumps({"name": tool.exposed, "description": tool.description,
-                                       "parameters": tool.input_schema}, separators=(",", ":")))
+                                       "parameters": model_view.schema(tool.input_schema)}, separators=(",", ":")))
 
 
 def _parameters(tool: ToolInfo) -> set[str]:

@@ -52,7 +52,7 @@ class ChatSession:
             for call in m.tool_calls:
                 session.references.observe_tool_call(call.name, call.arguments)
             if m.role == "tool":
-                structured = _structured(m.content)
+                structured = m.data if m.data is not None else _structured(m.content)
                 if structured is not None:
                     session.references.observe_tool_result(m.name or "", structured)
         return session
@@ -116,7 +116,7 @@ class ChatSession:
 
 
 def _structured(content: str) -> dict | None:
-    """The structured result inside a saved tool message, when it has one."""
+    """The structured result inside a tool message saved before results were kept as data (as JSON)."""
     import json
 
     body = content[len(TOOL_OUTPUT_MARK):] if content.startswith(TOOL_OUTPUT_MARK) else content

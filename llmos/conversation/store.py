@@ -57,6 +57,8 @@ def _to_record(m: Message) -> dict[str, Any]:
         record["tool_call_id"] = m.tool_call_id
     if m.name:
         record["name"] = m.name
+    if m.data is not None:
+        record["data"] = redact(m.data)
     return record
 
 
@@ -71,9 +73,9 @@ def _from_record(r: dict[str, Any]) -> Message | None:
             return None
         arguments = c.get("arguments")
         calls.append(ToolCall(c["id"], c["name"], arguments if isinstance(arguments, dict) else {}))
-    call_id, name = r.get("tool_call_id"), r.get("name")
+    call_id, name, data = r.get("tool_call_id"), r.get("name"), r.get("data")
     return Message(role, content, calls, call_id if isinstance(call_id, str) else None,
-                   name if isinstance(name, str) else None)
+                   name if isinstance(name, str) else None, data if isinstance(data, dict) else None)
 
 
 class SessionStore:

@@ -33,6 +33,8 @@ class Message:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None  # set on role="tool": the call this result answers
     name: str | None = None  # tool name on role="tool" (Ollama wants it)
+    # role="tool": the structured result the content was written from (references read it; providers do not)
+    data: dict[str, Any] | None = None
 
 
 @dataclass

@@ -198,7 +198,8 @@ class Repl:
         with patch_stdout(raw=True):
             while self.running:
                 try:
-                    line = await self.prompt.prompt_async("llmos> ")
+                    with self._keys_raw_before_the_prompt():
+                        line = await self.prompt.prompt_async("llmos> ")
                 except KeyboardInterrupt:
                     self.console.print("(Ctrl-D or /exit to leave)", style="dim")
                     continue
@@ -206,6 +207,16 @@ class Repl:
                     break
                 await self.handle(line)
         await self.close()
+
+    def _keys_raw_before_the_prompt(self) -> contextlib.AbstractContextManager[None]:
+        """On TERM=dumb prompt_toolkit writes the prompt and only then puts the tty in raw mode: a key typed in
+        that gap got the tty's own handling, so a Ctrl-D right after a turn became the line discipline's
+        end-of-file and was lost. Raw mode first closes the gap (prompt_toolkit's own raw mode nests inside)."""
+        from prompt_toolkit.utils import is_dumb_terminal
+
+        if self.terminal.prompt_output is not None or not is_dumb_terminal():
+            return contextlib.nullcontext()
+        return self.prompt.input.raw_mode()
 
     async def handle(self, line: str) -> None:
         text = line.strip()
