@@ -58,3 +58,17 @@ def test_a_tool_refused_for_a_made_up_pid_comes_back_once_the_pid_is_looked_up(m
         assert daemon.wait(timeout=10) is not None
     finally:
         daemon.kill()
+
+
+def test_after_two_tools_are_withdrawn_the_model_answers(model: ScriptedModel, files: Path,  # noqa: F811
+                                                         isolated_home: Path) -> None:
+    """Measured: pushed off delete and delete_permanently (a made-up path), the 0.5B tried other tools until
+    git_init made the home folder a repository. After two tools are withdrawn the next step answers."""
+    wrong = {"path": str(files / ".Trash" / "junk")}
+    model.say(openai_tool_calls(("delete", wrong)), openai_tool_calls(("delete", wrong)),
+              openai_tool_calls(("delete_permanently", wrong)), openai_tool_calls(("delete_permanently", wrong)),
+              openai_tool_calls(("make_directory", {"path": str(files / "made-up")})), openai_text("unused"))
+    out = llmos_run("--json", "--yes", "delete the empty junk folder")
+    assert out.returncode == 0, out.stderr
+    assert len(model.requests()) == 5 and not (files / "made-up").exists()
+    assert "make_directory" not in [r["tool"] for r in audit_records(isolated_home)]

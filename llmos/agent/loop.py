@@ -225,6 +225,7 @@ class Agent:
             nudge = answer_step.nudge(runs, user_text, acted=not all(r.read_only for r in runs))
             for run in runs:
                 failures.record(run.call, run.ok, run.text, grounding.UNSEEN in run.text)
+                answer_now = answer_now or failures.given_up
                 result.runs.append(run)
                 if run.tool is not None and run.ok:
                     session.references.observe_tool_call(run.tool.qualified, run.call.arguments,

@@ -49,9 +49,18 @@ class Failures:
     brings kill_process back).
     """
 
+    GIVE_UP = 2  # tools withdrawn in one turn before the model must answer
+
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
         self.withdrawn: set[str] = set()
+        self.withdrawals = 0  # in the whole turn; measured: pushed off delete and delete_permanently, the 0.5B
+        # tried git_delete_branch, then git_init — which made the home folder a repository
+
+    @property
+    def given_up(self) -> bool:
+        """Enough tools failed: the next step answers instead of trying unrelated ones."""
+        return self.withdrawals >= self.GIVE_UP
 
     def known(self, call: ToolCall) -> str | None:
         """The error this very call gave earlier in the turn, or None."""
@@ -63,8 +72,9 @@ class Failures:
         if ok:
             self.withdrawn.clear()
             return
-        if key in self.errors or hopeless:
+        if (key in self.errors or hopeless) and call.name not in self.withdrawn:
             self.withdrawn.add(call.name)
+            self.withdrawals += 1
         self.errors.setdefault(key, text)
 
     def offered(self, names: Iterable[str]) -> set[str]:
