@@ -20,6 +20,13 @@ def test_an_answer_with_quotes_is_read_whole() -> None:
     assert decisions.decode(text, {}) == ('The page "FAQ" says refunds take 30 days.\nThat is all.', [])
 
 
+def test_a_printed_call_is_no_answer() -> None:
+    """Measured on the 0.5B's plain-word answer step: a call and an invented result, printed."""
+    text = '{"name": "git_log", "arguments": {"repo": "/x"}}\n{"branch": "main", "commits": ["initial"]}'
+    assert decisions.decode(text, {}) == ("", [])
+    assert decisions.decode('["a", "b"]', {}) == ("", [])
+
+
 def test_the_answer_step_is_not_held_to_json(model: ScriptedModel, files: Path,  # noqa: F811
                                              isolated_home: Path) -> None:
     write_user_config(isolated_home, model.config(servers_config(files) + "agent:\n  constrained: true\n"))

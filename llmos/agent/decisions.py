@@ -71,9 +71,11 @@ def decode(text: str, by_name: dict[str, ToolInfo]) -> tuple[str, list[ToolCall]
         if opened := _OPEN_ANSWER.match(text):
             return opened.group("said").replace("\\n", "\n").replace('\\"', '"'), []
         calls = repair.calls_from_text(text, {n: t.input_schema for n, t in by_name.items()})
-        return ("" if calls else text), calls
+        # Not an answer either: on the plain-word answer step the 0.5B printed a call and a made-up result
+        # ('{"name": "git_log", …} {"branch": "main", …}'); no text, so the agent answers with the digest.
+        return ("" if calls or text.lstrip().startswith(("{", "[")) else text), calls
     if not isinstance(decision, dict):
-        return text, []
+        return "", []
     name = decision.get("tool")
     if name in by_name:
         raw = decision.get("arguments")
