@@ -47,6 +47,7 @@ def test_a_tool_refused_for_a_made_up_pid_comes_back_once_the_pid_is_looked_up(m
             "servers:\n  git: {enabled: false}\n  apps: {enabled: false}\n  browser: {enabled: false}\n"
             f"  filesystem:\n    roots: [{files}]\n"))
         model.say(openai_tool_calls(("kill_process", {"pid": 12345})),
+                  openai_tool_calls(("process_details", {"pid": 12346})),  # two refusals do not end the turn
                   openai_tool_calls(("find_processes", {"name": "backup-daemon-test"})),
                   openai_tool_calls(("kill_process", {"pid": daemon.pid})), openai_text("Killed it."))
         out = llmos_run("--json", "--yes", "kill the backup-daemon-test process")
@@ -54,7 +55,8 @@ def test_a_tool_refused_for_a_made_up_pid_comes_back_once_the_pid_is_looked_up(m
         requests = model.requests()
         assert "kill_process" in offered(requests[0])
         assert "kill_process" not in offered(requests[1]) and "find_processes" in offered(requests[1])
-        assert str(daemon.pid) in requests[2]["messages"][-1]["content"] and "kill_process" in offered(requests[2])
+        assert "find_processes" in offered(requests[2])
+        assert str(daemon.pid) in requests[3]["messages"][-1]["content"] and "kill_process" in offered(requests[3])
         assert daemon.wait(timeout=10) is not None
     finally:
         daemon.kill()
