@@ -44,7 +44,7 @@ def test_a_real_listing_keeps_every_fact_in_far_fewer_tokens(folder: Path) -> No
     lines = text.splitlines()
     assert lines[1] == "entries (3): name | type | size | modified"  # one header, no repeated keys
     row = next(line for line in lines if "ubuntu.iso" in line)
-    assert row.split(" | ")[:3] == ["  ubuntu.iso", "file", "2.4 MiB"]  # a size, not 2500000
+    assert row.split(" | ")[:3] == ["  ubuntu.iso", "file", "2.4 MB"]  # a size, not 2500000
     assert "notes.txt | file | 6 bytes" in text and "tax-2025.pdf" in text
     assert f"{folder.name}/ubuntu.iso" not in text  # each entry's path is its folder's path plus its name
     modified = time.localtime(os.path.getmtime(folder / "ubuntu.iso"))
@@ -71,7 +71,7 @@ def test_times_in_another_zone_keep_their_offset_and_text_stays_readable() -> No
     assert "body:\n  line one\n  line two" in text
     assert 'tags: ["a, b", "c"]' in text  # a comma inside an item: the list stays unambiguous
     assert "empty: (none)" in text and "hidden: true" in text
-    assert "nested:\n  free_bytes: 3.0 GiB\n  count: 3" in text
+    assert "nested:\n  free_bytes: 3.0 GB\n  count: 3" in text
 
 
 def test_schemas_lose_the_title_keyword_but_not_a_title_argument(folder: Path) -> None:

@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from llmos.units import size_text
+
 # Words that ask for a change; without one, a request is a question a read-only result answers.
 _ACTION = re.compile(
     r"\b(delete|remove|rm|erase|trash|get rid|throw away|discard|move|rename|put|tidy|organi[sz]e|sort out|"
@@ -188,13 +190,10 @@ _BYTES = re.compile(r"(?:_bytes|^bytes|^size|^total|^used|^free|^available|^memo
 
 
 def _amount(key: str, value: Any) -> Any:
-    """Bytes as a person reads them (and `ls -h` prints them): 2500000 → 2.4 MB, 1000000 → 977 KB."""
+    """Bytes as a person reads them: 2500000 → 2.4 MB, 1000000 → 977 KB."""
     if not _BYTES.search(key) or not isinstance(value, int) or isinstance(value, bool) or value < 1024:
         return value
-    amount, units = value / 1024, ["KB", "MB", "GB", "TB"]
-    while amount >= 1024 and len(units) > 1:
-        amount, units = amount / 1024, units[1:]
-    return f"{amount:.1f} {units[0]}" if amount < 10 else f"{amount:.0f} {units[0]}"  # as ls -h: 2.4 MB, 977 KB
+    return size_text(value)
 
 
 def _item(value: Any) -> str:
