@@ -125,11 +125,16 @@ class Handler(BaseHTTPRequestHandler):
                          lazy_grammar=chat_plan.lazy_grammar)
         reply = _Reply(self, body, chat_plan.mode)
         watch = _Watch(engine, self.connection)
+        started = time.monotonic()
         try:
             reader = Reader(chat_plan, lambda: f"call_{uuid.uuid4().hex[:12]}")
             for piece in engine.stream(job):
                 reply.piece(reader.feed(piece))
             reply.finish(job)
+            stats = job.stats
+            self.server.log(f"chat: {stats.prompt_tokens} prompt tokens ({stats.reused_tokens} reused), "
+                            f"{stats.output_tokens} written (at most {job.max_tokens}, {stats.finish_reason}) "
+                            f"in {time.monotonic() - started:.2f} s")
         except Cancelled:
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
