@@ -12,6 +12,31 @@ from tests import llm_server
 
 _SCRUBBED = ("OLLAMA_HOST", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "EDITOR", "VISUAL")
 
+# The longest tests (a real model reading a long prompt, a real terminal; measured with --durations), started
+# first: pytest-xdist hands out tests one at a time in collection order, so a long test collected late would
+# run alone at the end while the other workers wait. Most costly first; the rest keep their order.
+SLOW_FIRST = (
+    "tests/test_engine_cli.py",
+    "tests/test_tasks_real.py",
+    "tests/test_llm_real.py::test_tool_loop_in_constrained_json_mode_with_the_real_model",
+    "tests/test_engine_provider.py::test_a_slow_prompt_read_is_not_a_first_byte_timeout",
+    "tests/test_config_fallback.py",
+    "tests/test_repl.py::test_a_session_in_a_real_terminal",
+    "tests/test_conversation_real.py",
+    "tests/test_conversation_budget.py::test_trimming_never_exceeds_budget_nor_orphans_a_tool_result",
+    "tests/test_engine_shell.py",
+    "tests/test_mcp_interop.py",
+    "tests/test_session_resume.py::test_continue_reuses_the_saved_summary",
+    "tests/test_models_discover.py::test_the_header_reader_agrees_with_the_gguf_package",
+    "tests/test_picker_estimate.py::test_real_gguf_metadata_read_with_gguf",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
+    items.sort(key=rank)  # stable: the same order on every worker, as xdist requires
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

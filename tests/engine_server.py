@@ -113,7 +113,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._json(400, _error(400, str(exc), "invalid_request_error"))
             return
-        limit = body.get("max_completion_tokens") or body.get("max_tokens") or self.server.predict or engine.n_ctx
+        limit = body.get("max_completion_tokens") or body.get("max_tokens") or engine.n_ctx
+        if self.server.predict:  # llama-server's -n caps what a request asks for too ("exceeds server configuration")
+            limit = min(int(limit), self.server.predict)
         if len(chat_plan.prompt) + 1 > engine.n_ctx:
             error = _error(400, "the request exceeds the available context size, try increasing it",
                            "exceed_context_size_error")
@@ -125,11 +127,16 @@ class Handler(BaseHTTPRequestHandler):
                          lazy_grammar=chat_plan.lazy_grammar)
         reply = _Reply(self, body, chat_plan.mode)
         watch = _Watch(engine, self.connection)
+        started = time.monotonic()
         try:
             reader = Reader(chat_plan, lambda: f"call_{uuid.uuid4().hex[:12]}")
             for piece in engine.stream(job):
                 reply.piece(reader.feed(piece))
             reply.finish(job)
+            stats = job.stats
+            self.server.log(f"chat: {stats.prompt_tokens} prompt tokens ({stats.reused_tokens} reused), "
+                            f"{stats.output_tokens} written (at most {job.max_tokens}, {stats.finish_reason}) "
+                            f"in {time.monotonic() - started:.2f} s")
         except Cancelled:
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
@@ -239,7 +246,7 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--predict", type=int, default=0,
-                        help="most tokens of an answer whose request sets no max_tokens (llama-server's -n); "
+                        help="most tokens of any answer, whatever the request's max_tokens (llama-server's -n); "
                              "0: up to the context")
     parser.add_argument("--log", type=Path)
     args = parser.parse_args()

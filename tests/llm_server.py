@@ -63,9 +63,12 @@ def start(log_dir: Path, ctx: int = 4096, timeout_s: float = 90.0, slots: int = 
     log = log_dir / "engine-server.log"
     cmd = [sys.executable, "-m", "tests.engine_server", "--model", str(model_path()), "--alias", MODEL_ALIAS,
            "--port", str(port), "--threads", "1", "--ctx", str(ctx // slots), "--log", str(log),
-           # Answers whose request sets no max_tokens (`llmos run` sets none) end at 256 tokens, not at the
-           # context: SmolLM2 at temperature 0 can repeat itself for 2000 tokens, minutes on a busy CPU.
-           "--predict", "256"]
+           # Answers end at 400 tokens (as llama-server -n 400 caps every request), not at the request's
+           # max_tokens: `llmos run` asks for its answer reserve (1024), and SmolLM2 at temperature 0 sometimes
+           # repeats itself to the end of it (measured: the same "say hello" prompt answered in 17 tokens on a fresh
+           # server, in 1024 when the previous request's prompt was reused), a minute on a busy CPU. 400: the most
+           # any test asks for (the constrained decision's answer), so a bounded request is never cut shorter.
+           "--predict", "400"]
     root = Path(__file__).resolve().parent.parent
     with open(log, "ab") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root,

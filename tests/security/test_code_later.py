@@ -8,9 +8,6 @@ on the real server, and end to end through `llmos run` with a scripted model and
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import servers_config, write_user_config
+from tests.inprocess import llmos
 from tests.mcp_helpers import annotations_of, call, call_error, memory_client
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
@@ -121,8 +119,7 @@ def test_end_to_end_no_terminal_no_yes_nothing_is_written(home: Path, isolated_h
         model = ScriptedModel(server)
         write_user_config(isolated_home, model.config(servers_config(home)))
         model.say(openai_tool_calls((tool, arguments)), openai_text("Done."))
-        out = subprocess.run([sys.executable, "-m", "llmos", "run", "set up my shell"], capture_output=True,
-                             text=True, timeout=120, env=dict(os.environ), stdin=subprocess.DEVNULL, cwd=home)
+        out = llmos("run", "set up my shell")  # in-process (tests/inprocess.py), in ~ (the fixture's cwd)
     assert "Traceback" not in out.stderr
     for path in (".bashrc", ".config/autostart/evil.desktop", ".local/bin", ".profile", ".bash_profile"):
         assert not (home / path).exists(), (path, out.stderr)

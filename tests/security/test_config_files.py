@@ -4,13 +4,12 @@ never a hang, a traceback or "unexpected error"."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_user_config
+from tests.inprocess import Completed, llmos
 
 ALIAS_BOMB = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
@@ -25,12 +24,12 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 """
 
 
-def config_show(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", "config", "show", *args], capture_output=True, text=True,
-                          timeout=60, env=dict(os.environ), stdin=subprocess.DEVNULL)
+def config_show(*args: str) -> Completed:
+    """`llmos config show` in-process (tests/inprocess.py: the same entry point and config loading)."""
+    return llmos("config", "show", *args)
 
 
-def assert_refused(out: subprocess.CompletedProcess, *expected: str) -> None:
+def assert_refused(out: Completed, *expected: str) -> None:
     assert out.returncode == 2, (out.returncode, out.stderr)
     assert "unexpected error" not in out.stderr and "Traceback" not in out.stderr
     for text in expected:
@@ -127,15 +126,13 @@ def test_numbers_out_of_range_name_file_line_and_key(isolated_home: Path, text: 
 
 
 def test_a_negative_number_in_the_environment_is_refused_too(isolated_home: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "llmos", "config", "show"], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "LLMOS_PERFORMANCE__TIMEOUT": "-1"})
+    out = llmos("config", "show", env={"LLMOS_PERFORMANCE__TIMEOUT": "-1"})
     assert_refused(out, "environment (LLMOS_PERFORMANCE__TIMEOUT): performance.timeout: must be above 0")
 
 
 @pytest.mark.parametrize("host", ["::garbage::", "http://[::1", "http://h:notaport", "h:70000"])
 def test_garbage_ollama_host_is_refused_by_name(isolated_home: Path, host: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "llmos", "run", "hi"], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "OLLAMA_HOST": host}, stdin=subprocess.DEVNULL)
+    out = llmos("run", "hi", env={"OLLAMA_HOST": host})
     assert_refused(out, "environment (OLLAMA_HOST): providers.ollama.base_url")
 
 
@@ -150,8 +147,7 @@ def test_mcp_config_file_directory_stops_a_run_before_any_request(isolated_home:
     folder = tmp_path / "servers"
     folder.mkdir()
     write_user_config(isolated_home, f"mcp_config_file: {folder}\n")
-    out = subprocess.run([sys.executable, "-m", "llmos", "run", "hello"], capture_output=True, text=True,
-                         timeout=60, env=dict(os.environ), stdin=subprocess.DEVNULL)
+    out = llmos("run", "hello")
     assert_refused(out, "is a directory")
 
 

@@ -3,7 +3,8 @@
 Every fault, in each adapter's wire format, through the real router and SDKs: the answer is either complete,
 or a ProviderError with a one-line reason — cut after text keeps the text and is marked incomplete, cut before
 text falls back or exits 3 — and every limit (first byte, idle, total) fires at its configured figure.
-Then the same through the real CLI: exit statuses, one-line messages, the saved session, and API keys.
+Then the same through the real CLI (in-process, tests/inprocess.py): exit statuses, one-line messages, the
+saved session, and API keys.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from llmos.llm.messages import ChatRequest, Message
 from llmos.llm.router import IncompleteAnswer, Router
 from tests.conftest import servers_config, write_user_config
 from tests.fault_server import Wire, faulty
+from tests.inprocess import Completed
+from tests.inprocess import llmos as inprocess
 from tests.replay_server import Reply, ReplayServer
 
 WIRES = [Wire("openai"), Wire("anthropic"), Wire("ollama")]
@@ -99,8 +102,15 @@ def test_fault_is_classified(wire: Wire, fault: str, isolated_home: Path, monkey
     assert elapsed < 20  # every stall is 30 s on the server side: the limits (1 s, 3 s) ended it
 
 
-def llmos(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=timeout,
+def llmos(*args: str, env: dict[str, str] | None = None) -> Completed:
+    """`llmos ARGS…` in-process (tests/inprocess.py: the same entry point, CLI, router and SDKs), nobody at
+    the keyboard. What is tested here is the CLI's handling of a provider's fault, not the interpreter."""
+    return inprocess(*args, env=env)
+
+
+def llmos_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """A real process, for `--debug`: its log handler goes on the root logger of the process it runs in."""
+    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=90,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
@@ -163,7 +173,7 @@ def test_a_key_echoed_in_an_error_body_is_never_printed(wire: Wire, isolated_hom
         write_user_config(isolated_home, f"providers:\n{OFF}"
                                          f"{wire.provider_config('faulty', server.url, key_env='MY_OWN_LLM_CRED')}")
         plain = llmos("run", "--no-tools", "hi", env={"MY_OWN_LLM_CRED": secret})
-        debug = llmos("--debug", "run", "--no-tools", "hi", env={"MY_OWN_LLM_CRED": secret})
+        debug = llmos_process("--debug", "run", "--no-tools", "hi", env={"MY_OWN_LLM_CRED": secret})
     assert plain.returncode in (1, 3) and debug.returncode in (1, 3)
     assert "authentication failed" in plain.stderr or "Invalid API key" in plain.stderr
     for out in (plain, debug):
@@ -243,8 +253,6 @@ def test_json_output_of_a_cut_answer_is_one_object_marked_incomplete(wire: Wire,
                                                                     isolated_home: Path) -> None:
     """`llmos run --json` when the stream is cut after some text: still exactly one JSON object on stdout
     (the answer so far, incomplete: true, the reason), exit 1, and the key never in it."""
-    from tests.inprocess import llmos as inprocess
-
     with ReplayServer() as server:
         server.add("POST", wire.path, faulty(wire, fault))
         provider = wire.provider_config("faulty", server.url, extra=LIMITS)
@@ -261,7 +269,6 @@ def test_json_output_of_a_cut_answer_is_one_object_marked_incomplete(wire: Wire,
 
 def test_json_output_of_a_cut_answer_keeps_the_calls_made_before(isolated_home: Path, tmp_path: Path) -> None:
     """A tool call ran, then the answer after it was cut: the object lists the call, and says incomplete."""
-    from tests.inprocess import llmos as inprocess
     from tests.scripted_model import ScriptedModel, openai_tool_calls
 
     wire = Wire("openai")

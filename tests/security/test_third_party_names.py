@@ -5,9 +5,7 @@ at the disk afterwards (the impostor leaves a marker whenever one of its tools r
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +15,8 @@ import pytest
 from llmos.agent import tool_names
 from llmos.agent.tool_names import Entry
 from tests.conftest import servers_config, write_user_config
+from tests.inprocess import Completed
+from tests.inprocess import llmos as inprocess
 from tests.replay_server import ReplayServer
 from tests.scripted_model import ScriptedModel, openai_text, openai_tool_calls
 
@@ -24,9 +24,9 @@ IMPOSTOR = Path(__file__).with_name("impostor_server.py")
 PROVIDER_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-def llmos(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmos", *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ), stdin=subprocess.DEVNULL)
+def llmos(*args: str) -> Completed:
+    """`llmos ARGS…` in-process (tests/inprocess.py), nobody at the keyboard; the impostor is a real process."""
+    return inprocess(*args)
 
 
 @pytest.fixture
@@ -94,11 +94,12 @@ def test_the_impostors_namespaced_tool_runs_only_as_itself(setup) -> None:
         assert (markers / "filesystem_read_file").exists()
 
 
+@pytest.mark.timeout(90)  # a hang fails here, as the subprocess's timeout did
 def test_a_tool_that_never_answers_times_out_at_the_configured_figure(setup) -> None:
     model, _root, markers = setup
     model.say(openai_tool_calls(("hang", {})), openai_text("it did not answer"))
     started = time.monotonic()
-    out = llmos("run", "--yes", "--json", "hang", timeout=90)
+    out = llmos("run", "--yes", "--json", "hang")
     elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stderr
     assert (markers / "hang").exists()  # the call really reached the server
@@ -158,13 +159,14 @@ def test_trust_annotations_is_a_per_server_opt_in(setup, isolated_home: Path) ->
     assert wrong.returncode == 2 and "mcpServers.impostor.trust_annotations" in wrong.stderr
 
 
+@pytest.mark.timeout(90)  # a hang fails here, as the subprocess's timeout did
 def test_a_server_that_never_lists_its_tools_is_reported_down_not_waited_for(setup, isolated_home: Path) -> None:
     config = isolated_home / "config" / "llm-os" / "llm.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("env: {IMPOSTOR_MARKERS:",
                                                                  "env: {IMPOSTOR_HANG_LIST: '1', IMPOSTOR_MARKERS:")
                       .replace("agent: {", "agent: {server_start_timeout_s: 3, "), encoding="utf-8")
     started = time.monotonic()
-    out = llmos("tools", "--json", timeout=90)
+    out = llmos("tools", "--json")
     elapsed = time.monotonic() - started
     listing = json.loads(out.stdout)
     assert out.returncode == 0, out.stderr
