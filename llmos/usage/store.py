@@ -80,8 +80,16 @@ class UsageStore:
         self._migrate()
 
     def _check_schema(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]  # "file is not a database" shows here
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One read transaction, one snapshot: read apart, another llmos creating the tables could commit in
+        # between (version still 0, tables already there) and its new database was taken for someone else's
+        # and moved aside, with the records in it (seen in CI: 400 of 800 records from 4 processes).
+        self._db.execute("BEGIN")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]  # "file is not a database" shows here
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
         if version == 0:
             if tables:
                 raise _WrongSchema("it holds tables llmos did not make")
